@@ -1,0 +1,28 @@
+// nsbind: Linux namespaces for Node.js.
+export {
+  CLONE_FILES,
+  CLONE_FS,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWTIME,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  CLONE_SYSVSEM,
+  NAMESPACE_TYPES,
+  flagToType,
+  flagsToTypes,
+  isNamespaceType,
+  typeToFlag,
+  typesToFlags,
+  type NamespaceType,
+} from './constants.js';
+export { NamespaceError, NamespaceRestoreError } from './errors.js';
+export { Namespace, type MountNamespaceInfo, type NamespaceFileOptions } from './namespace.js';
+export { Pidfd } from './pidfd.js';
+export { unshare } from './unshare.js';
+export { setns, type SetnsTarget } from './setns.js';
+export { withNamespaces, type NamespaceTargets } from './with-namespaces.js';
+export { namespaceLimits } from './limits.js';

@@ -1,0 +1,239 @@
+// Namespace: a handle owning one O_CLOEXEC fd on a namespace file, with the
+// nsfs ioctl queries (ioctl_ns(2)) as methods.
+import { inspect } from 'node:util';
+import { flagToType, isNamespaceType, typeToFlag, unknownType, type NamespaceType } from './constants.js';
+import { NamespaceError, check } from './errors.js';
+import { native, type RawNs, type RequestName } from './native.js';
+import * as validate from './validate.js';
+
+const EBADF = -9;
+const ENOTTY = -25;
+const ESRCH = -3;
+
+// A handle dropped without close() still gives its fd back, at the next GC.
+const finalizer = new FinalizationRegistry<number>((fd) => native.close(fd));
+
+export interface NamespaceFileOptions {
+  /** pid and time only: the `*_for_children` entry (what new children will be in). */
+  forChildren?: boolean;
+}
+
+export interface MountNamespaceInfo {
+  /** Number of mounts in the namespace (NS_MNT_GET_INFO). */
+  nrMounts: number;
+  /** The mount namespace's 64-bit id (as NS_GET_MNTNS_ID). */
+  mntNsId: bigint;
+}
+
+export class Namespace implements Disposable {
+  #fd: number;
+  /** The namespace type, from NS_GET_NSTYPE. */
+  readonly type: NamespaceType;
+  /** st_ino of the namespace file: the number lsns and `readlink` show (`net:[INODE]`). */
+  readonly inode: number;
+  /** st_dev of the namespace file (nsfs). Two handles name one namespace iff dev and inode match. */
+  readonly dev: number;
+  /** The path this handle was opened from, when it came from a path. */
+  readonly path: string | undefined;
+
+  private constructor(raw: RawNs, path: string | undefined) {
+    const [fd, flag, dev, ino] = raw;
+    const type = flagToType(flag);
+    if (type === undefined) {
+      native.close(fd);
+      throw new NamespaceError(-22, { syscall: 'ioctl', request: 'NS_GET_NSTYPE', path, hint: `unknown namespace type 0x${flag.toString(16)}` });
+    }
+    this.#fd = fd;
+    this.type = type;
+    this.dev = dev;
+    this.inode = ino;
+    this.path = path;
+    finalizer.register(this, fd, this);
+  }
+
+  /** Open a namespace file: /proc/PID/ns/TYPE, or a bind mount of one (e.g. /run/netns/NAME). */
+  static open(path: string): Namespace {
+    validate.path(path);
+    return new Namespace(check(native.open(path), { syscall: 'open', path }), path);
+  }
+
+  /** The calling thread's namespace of this type (/proc/thread-self/ns/TYPE). */
+  static current(type: NamespaceType, options?: NamespaceFileOptions): Namespace {
+    return Namespace.open(`/proc/thread-self/ns/${entry(type, options)}`);
+  }
+
+  /** A process's namespace of this type (/proc/PID/ns/TYPE): its main thread's. */
+  static ofPid(pid: number, type: NamespaceType, options?: NamespaceFileOptions): Namespace {
+    validate.pid(pid);
+    return Namespace.open(`/proc/${pid}/ns/${entry(type, options)}`);
+  }
+
+  /** A handle on a duplicate (F_DUPFD_CLOEXEC) of `fd`; the caller keeps and closes its own fd. */
+  static fromFd(fd: number): Namespace {
+    validate.fd(fd);
+    return new Namespace(check(native.dup(fd), { syscall: 'fcntl' }), undefined);
+  }
+
+  /** The fd this handle owns. Throws once closed. */
+  get fd(): number {
+    if (this.#fd < 0) throw this.#closedError('fcntl');
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The CLONE_NEW* flag of this namespace's type. */
+  get flag(): number {
+    return typeToFlag(this.type);
+  }
+
+  /** NS_GET_ID (Linux 6.18): a 64-bit id, unique for the life of the system. */
+  id(): bigint {
+    return this.#check(native.queryU64(this.#live('NS_GET_ID'), native.requests.NS_GET_ID.id), 'NS_GET_ID');
+  }
+
+  /** NS_GET_OWNER_UID: the uid (in the caller's user namespace) that created this user namespace. */
+  ownerUid(): number {
+    return this.#check(native.ownerUid(this.#live('NS_GET_OWNER_UID')), 'NS_GET_OWNER_UID');
+  }
+
+  /** NS_GET_USERNS: a new handle on the user namespace that owns this one. */
+  userNamespace(): Namespace {
+    return this.#related('NS_GET_USERNS');
+  }
+
+  /** NS_GET_PARENT: a new handle on the parent (pid and user namespaces). */
+  parent(): Namespace {
+    return this.#related('NS_GET_PARENT');
+  }
+
+  /** NS_GET_MNTNS_ID (Linux 6.11): a mount namespace's 64-bit id. */
+  mntnsId(): bigint {
+    return this.#check(native.queryU64(this.#live('NS_GET_MNTNS_ID'), native.requests.NS_GET_MNTNS_ID.id), 'NS_GET_MNTNS_ID');
+  }
+
+  /** NS_MNT_GET_INFO (Linux 6.12): mount count and id of a mount namespace. */
+  mntInfo(): MountNamespaceInfo {
+    const [, nrMounts, mntNsId] = this.#mnt('NS_MNT_GET_INFO');
+    return { nrMounts, mntNsId };
+  }
+
+  /** NS_MNT_GET_NEXT (Linux 6.12): the next mount namespace (by id) that the caller may see. */
+  mntNext(): Namespace {
+    return this.#mntRelated('NS_MNT_GET_NEXT');
+  }
+
+  /** NS_MNT_GET_PREV (Linux 6.12): the previous mount namespace (by id). */
+  mntPrev(): Namespace {
+    return this.#mntRelated('NS_MNT_GET_PREV');
+  }
+
+  /** NS_GET_PID_FROM_PIDNS (Linux 6.11): pid `pid` of this pid namespace, as seen from the caller's. */
+  pidFromPidns(pid: number): number {
+    return this.#pid('NS_GET_PID_FROM_PIDNS', pid);
+  }
+
+  /** NS_GET_TGID_FROM_PIDNS (Linux 6.11): as pidFromPidns, for a thread-group id. */
+  tgidFromPidns(pid: number): number {
+    return this.#pid('NS_GET_TGID_FROM_PIDNS', pid);
+  }
+
+  /** NS_GET_PID_IN_PIDNS (Linux 6.11): the caller's pid `pid`, as seen in this pid namespace. */
+  pidInPidns(pid: number): number {
+    return this.#pid('NS_GET_PID_IN_PIDNS', pid);
+  }
+
+  /** NS_GET_TGID_IN_PIDNS (Linux 6.11): as pidInPidns, for a thread-group id. */
+  tgidInPidns(pid: number): number {
+    return this.#pid('NS_GET_TGID_IN_PIDNS', pid);
+  }
+
+  /** Same namespace: same st_dev and st_ino. */
+  equals(other: Namespace): boolean {
+    if (!(other instanceof Namespace)) throw new TypeError('equals() expects a Namespace');
+    return this.dev === other.dev && this.inode === other.inode;
+  }
+
+  /** `net:[4026531840]`, as readlink(/proc/PID/ns/net) shows it. */
+  toString(): string {
+    return `${this.type}:[${this.inode}]`;
+  }
+
+  /** Release the fd. Safe to call more than once. */
+  close(): void {
+    if (this.#fd < 0) return;
+    finalizer.unregister(this);
+    native.close(this.#fd);
+    this.#fd = -1;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [inspect.custom](): string {
+    return `Namespace <${this.toString()}${this.closed ? ' closed' : ` fd=${this.#fd}`}${this.path ? ` ${this.path}` : ''}>`;
+  }
+
+  #closedError(syscall: string, request?: RequestName): NamespaceError {
+    return new NamespaceError(EBADF, { syscall, request, path: this.path, hint: 'This Namespace handle was closed.' });
+  }
+
+  #live(request: RequestName): number {
+    if (this.#fd < 0) throw this.#closedError('ioctl', request);
+    return this.#fd;
+  }
+
+  #check<T>(result: T | number, request: RequestName): T {
+    return check(result, { syscall: 'ioctl', request, path: this.path, types: [this.type] });
+  }
+
+  #related(request: 'NS_GET_USERNS' | 'NS_GET_PARENT'): Namespace {
+    return new Namespace(this.#check(native.related(this.#live(request), native.requests[request].id), request), undefined);
+  }
+
+  #mnt(request: 'NS_MNT_GET_INFO' | 'NS_MNT_GET_NEXT' | 'NS_MNT_GET_PREV') {
+    return this.#check(native.mntQuery(this.#live(request), native.requests[request].id), request);
+  }
+
+  #mntRelated(request: 'NS_MNT_GET_NEXT' | 'NS_MNT_GET_PREV'): Namespace {
+    const [fd, , , type, dev, ino] = this.#mnt(request);
+    return new Namespace([fd, type, dev, ino], undefined);
+  }
+
+  #pid(request: 'NS_GET_PID_FROM_PIDNS' | 'NS_GET_TGID_FROM_PIDNS' | 'NS_GET_PID_IN_PIDNS' | 'NS_GET_TGID_IN_PIDNS', pid: number): number {
+    validate.pid(pid);
+    const fd = this.#live(request);
+    let r = native.queryInt(fd, native.requests[request].id, pid);
+    // Linux 6.12 up to a later fix answered ENOTTY for "no such pid in that namespace";
+    // tell it apart from "kernel too old" by asking about a pid that must exist.
+    if (r === ENOTTY && this.type === 'pid' && pidQueriesSupported()) r = ESRCH;
+    return this.#check(r, request);
+  }
+}
+
+let pidQueries: boolean | undefined;
+/** Does the kernel know the pid translation ioctls? Our own pid in our own pid namespace must translate. */
+function pidQueriesSupported(): boolean {
+  if (pidQueries === undefined) {
+    const own = native.open('/proc/self/ns/pid');
+    if (typeof own === 'number') return false;
+    pidQueries = native.queryInt(own[0], native.requests.NS_GET_PID_IN_PIDNS.id, process.pid) !== ENOTTY;
+    native.close(own[0]);
+  }
+  return pidQueries;
+}
+
+function entry(type: NamespaceType, options: NamespaceFileOptions | undefined): string {
+  if (!isNamespaceType(type)) throw unknownType(type);
+  if (options !== undefined) validate.object(options, 'options');
+  const forChildren = options?.forChildren;
+  if (forChildren !== undefined && typeof forChildren !== 'boolean') {
+    throw new TypeError('options.forChildren must be a boolean');
+  }
+  if (!forChildren) return type;
+  if (type !== 'pid' && type !== 'time') throw new RangeError(`options.forChildren applies to pid and time namespaces only, not ${type}`);
+  return `${type}_for_children`;
+}

@@ -1,0 +1,47 @@
+// The raw native binding, typed in one place. Only lib/ modules use it; they
+// turn its negative-errno results into NamespaceError.
+import bindings from 'bindings';
+
+/** [fd, CLONE_NEW* type, st_dev, st_ino] of a namespace file we now own. */
+export type RawNs = [fd: number, type: number, dev: number, ino: number];
+/** [fd or -1, nr_mounts, mnt_ns_id, type, dev, ino] from NS_MNT_GET_{INFO,NEXT,PREV}. */
+export type RawMntInfo = [fd: number, nrMounts: number, mntNsId: bigint, type: number, dev: number, ino: number];
+/** A negative errno. */
+export type Errno = number;
+
+export type RequestName =
+  | 'NS_GET_USERNS' | 'NS_GET_PARENT' | 'NS_GET_NSTYPE' | 'NS_GET_OWNER_UID' | 'NS_GET_MNTNS_ID'
+  | 'NS_GET_PID_FROM_PIDNS' | 'NS_GET_TGID_FROM_PIDNS' | 'NS_GET_PID_IN_PIDNS' | 'NS_GET_TGID_IN_PIDNS'
+  | 'NS_MNT_GET_INFO' | 'NS_MNT_GET_NEXT' | 'NS_MNT_GET_PREV' | 'NS_GET_ID';
+
+export interface NativeBinding {
+  /** ioctl requests: `id` selects it in the calls below, `value` is the kernel's number. */
+  readonly requests: Readonly<Record<RequestName, { readonly id: number; readonly value: number }>>;
+  open(path: string): RawNs | Errno;
+  dup(fd: number): RawNs | Errno;
+  close(fd: number): 0 | Errno;
+  unshare(flags: number): 0 | Errno;
+  setns(fd: number, nstype: number): 0 | Errno;
+  pidfdOpen(pid: number): number;
+  related(fd: number, request: number): RawNs | Errno;
+  queryInt(fd: number, request: number, arg: number): number;
+  ownerUid(fd: number): number;
+  queryU64(fd: number, request: number): bigint | Errno;
+  mntQuery(fd: number, request: number): RawMntInfo | Errno;
+  openCwd(): number;
+  fchdir(fd: number): 0 | Errno;
+  /** [name, description] of a positive errno from the C library, if it knows one. */
+  errnoName(errno: number): [name: string, description: string] | undefined;
+}
+
+// bindings substitutes option values for path segments (`opts[segment] || segment`).
+const options: bindings.Options & Record<string, unknown> = {
+  bindings: 'nsbind.node',
+  platform_arch: `${process.platform}-${process.arch}`,
+  try: [
+    ['module_root', 'build', 'Release', 'bindings'],
+    ['module_root', 'prebuilds', 'platform_arch', 'bindings'],
+  ],
+};
+
+export const native: NativeBinding = bindings(options);

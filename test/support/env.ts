@@ -1,0 +1,117 @@
+// Shared test helpers: privilege checks, util-linux fixtures, /proc readers.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { it, type TestContext } from 'vitest';
+import type { NamespaceType } from '../../lib/index.js';
+
+export const isRoot = process.geteuid?.() === 0;
+/** Prefix that runs a command as nobody:nogroup without supplementary groups. */
+export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+export const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
+export const DIST = join(ROOT_DIR, 'dist', 'index.js');
+
+/** A test that needs root: skipped, with the reason shown, when not root. */
+export function itRoot(name: string, fn: (ctx: TestContext) => unknown, timeout?: number): void {
+  it(`${name} [root]`, (ctx) => {
+    if (!isRoot) ctx.skip('needs root (CAP_SYS_ADMIN in the initial user namespace)');
+    return fn(ctx);
+  }, timeout);
+}
+
+/** Inode of a /proc ns link, e.g. nsInode('/proc/thread-self/ns/net'). */
+export function nsInode(path: string): number {
+  return statSync(path).ino;
+}
+
+/** 'net:[4026531833]' */
+export function nsLink(path: string): string {
+  return readlinkSync(path);
+}
+
+/** Open fds of this process. */
+export function fdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** tid → inode of that thread's namespace of `type`, for every thread of this process. */
+export function threadNamespaces(type: NamespaceType): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      out.set(Number(tid), statSync(`/proc/self/task/${tid}/ns/${type}`).ino);
+    } catch {
+      // the thread exited while we looked
+    }
+  }
+  return out;
+}
+
+export interface Fixture {
+  /** pid of the process inside the namespaces (the forked child for --fork). */
+  pid: number;
+  /** pid of the unshare(1) process itself. */
+  outer: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A util-linux `unshare` process holding namespaces open, e.g.
+ * fixture(['--net', '--uts']). It prints "ready" once inside; `pid` is the
+ * process in the namespaces (the forked child, with --fork).
+ */
+export async function fixture(flags: string[], { asNobody = false } = {}): Promise<Fixture> {
+  const argv = [...(asNobody ? NOBODY : []), 'unshare', ...flags, 'sh', '-c', 'echo ready; exec sleep 1000'];
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`fixture unshare ${flags.join(' ')} exited with ${code}`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  const outer = child.pid!;
+  const pid = innermost(outer);
+  return {
+    pid,
+    outer,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        for (const p of [pid, outer]) {
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
+      await exited;
+    },
+  };
+}
+
+/** Follow first children down to the leaf (the sleeping shell). */
+function innermost(pid: number): number {
+  for (;;) {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
+    if (!children) return pid;
+    pid = Number(children.split(' ')[0]);
+  }
+}
+
+/** The NSpid line of /proc/PID/status: pid as seen from each nested pid namespace, outermost first. */
+export function nspid(pid: number): number[] {
+  const line = readFileSync(`/proc/${pid}/status`, 'latin1').split('\n').find((l) => l.startsWith('NSpid:'))!;
+  return line.split(/\s+/).slice(1).filter(Boolean).map(Number);
+}
+
+/** Run a script with the built package (dist) in a separate node process; returns stdout. */
+export function runNode(script: string, { asNobody = false, env = {} as Record<string, string> } = {}): string {
+  const argv = [...(asNobody ? NOBODY : []), process.execPath, '-e', script];
+  return execFileSync(argv[0]!, argv.slice(1), {
+    cwd: ROOT_DIR,
+    env: { ...process.env, NSBIND: DIST, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
