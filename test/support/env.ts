@@ -58,11 +58,12 @@ export interface Fixture {
 
 /**
  * A util-linux `unshare` process holding namespaces open, e.g.
- * fixture(['--net', '--uts']). It prints "ready" once inside; `pid` is the
- * process in the namespaces (the forked child, with --fork).
+ * fixture(['--net', '--uts']). It runs `setup` (shell) inside, then prints
+ * "ready"; `pid` is the process in the namespaces (the forked child, with --fork).
  */
-export async function fixture(flags: string[], { asNobody = false } = {}): Promise<Fixture> {
-  const argv = [...(asNobody ? NOBODY : []), 'unshare', ...flags, 'sh', '-c', 'echo ready; exec sleep 1000'];
+export async function fixture(flags: string[], { asNobody = false, setup = '' } = {}): Promise<Fixture> {
+  const script = `${setup ? `${setup} && ` : ''}echo ready; exec sleep 1000`;
+  const argv = [...(asNobody ? NOBODY : []), 'unshare', ...flags, 'sh', '-c', script];
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -106,8 +107,11 @@ export function nspid(pid: number): number[] {
 }
 
 /** Run a script with the built package (dist) in a separate node process; returns stdout. */
-export function runNode(script: string, { asNobody = false, env = {} as Record<string, string> } = {}): string {
-  const argv = [...(asNobody ? NOBODY : []), process.execPath, '-e', script];
+export function runNode(
+  script: string,
+  { asNobody = false, prefix = [] as string[], env = {} as Record<string, string> } = {},
+): string {
+  const argv = [...(asNobody ? NOBODY : []), ...prefix, process.execPath, '-e', script];
   return execFileSync(argv[0]!, argv.slice(1), {
     cwd: ROOT_DIR,
     env: { ...process.env, NSBIND: DIST, ...env },
