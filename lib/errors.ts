@@ -139,6 +139,12 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
       if (has('time')) return `${MULTITHREADED} enter a time namespace; ${SPAWN}.`;
       return undefined;
     case 'EPERM':
+      if (c.step === 'uid_map' || c.step === 'gid_map')
+        return 'Without CAP_SETUID/CAP_SETGID outside, a user namespace can only map your own uid and gid ' +
+          '(mapRootUser: true, or one entry { inside, outside: your id, count: 1 }).';
+      if (c.step === 'mount:/proc')
+        return 'Mounting proc in a user namespace needs a pid namespace owned by it (add \'pid\' to namespaces) ' +
+          'and an existing, fully visible /proc.';
       if (c.request === 'NS_GET_PARENT' || c.request === 'NS_GET_USERNS')
         return 'The namespace asked for lies outside the caller\'s user namespace (this is the top of the hierarchy visible here).';
       return 'This needs CAP_SYS_ADMIN in the user namespace that owns the target namespace. Unprivileged users get ' +

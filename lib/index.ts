@@ -26,3 +26,5 @@ export { unshare } from './unshare.js';
 export { setns, type SetnsTarget } from './setns.js';
 export { withNamespaces, type NamespaceTargets } from './with-namespaces.js';
 export { namespaceLimits } from './limits.js';
+export { spawn, type IdMapEntry, type SpawnOptions, type StdioOption } from './spawn.js';
+export { Subprocess, type ExitStatus } from './subprocess.js';

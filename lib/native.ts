@@ -30,6 +30,18 @@ export interface NativeBinding {
   mntQuery(fd: number, request: number): RawMntInfo | Errno;
   openCwd(): number;
   fchdir(fd: number): 0 | Errno;
+  /** spawn's step names, indexed by the step number a failure reports. */
+  readonly steps: readonly string[];
+  /** Clone and exec; onExit runs on this thread's event loop once the child is reaped (code -1 when signalled). */
+  spawn(options: NativeSpawnOptions, onExit: (code: number, signal: number) => void): [pid: number, pidfd: number] | [errno: Errno, step: number, aux: number, pid: number];
+  /** pidfd_send_signal to a child this environment watches; -ESRCH once it is reaped. */
+  kill(pidfd: number, signal: number): 0 | Errno;
+  /** Whether a watched child keeps the event loop alive. */
+  ref(pidfd: number, ref: boolean): void;
+  /** A close-on-exec pipe: [read end, write end]. */
+  pipe(): [read: number, write: number] | Errno;
+  /** /dev/null opened read-write, close-on-exec. */
+  openDevNull(): number;
   /** [name, description] of a positive errno from the C library, if it knows one. */
   errnoName(errno: number): [name: string, description: string] | undefined;
 }
@@ -43,5 +55,36 @@ const options: bindings.Options & Record<string, unknown> = {
     ['module_root', 'prebuilds', 'platform_arch', 'bindings'],
   ],
 };
+
+/** struct nsb_spawn's inputs, prepared by lib/spawn.ts (strings absent = NULL, -1 = unset). */
+export interface NativeSpawnOptions {
+  file: string;
+  argv: string[];
+  envp: string[];
+  path?: string | undefined;
+  cloneFlags: number;
+  newTime: 0 | 1;
+  timensOffsets?: string | undefined;
+  /** [fd, nstype, fd, nstype, …] in join order. */
+  join: number[];
+  joinPid: number;
+  joinPidRestore: number;
+  hostname?: string | undefined;
+  domainname?: string | undefined;
+  propagation: number;
+  root?: string | undefined;
+  mountProc: 0 | 1;
+  cwd?: string | undefined;
+  setsid: 0 | 1;
+  uid: number;
+  gid: number;
+  pdeathsig: number;
+  /** child fd i <- parent fd fds[i] (-1: closed). */
+  fds: number[];
+  useVm: 0 | 1;
+  setgroups?: string | undefined;
+  uidMap?: string | undefined;
+  gidMap?: string | undefined;
+}
 
 export const native: NativeBinding = bindings(options);

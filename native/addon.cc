@@ -39,7 +39,8 @@ Napi::Object Requests(Napi::Env env) {
 
 }  // namespace
 
-Addon::Addon(Napi::Env env, Napi::Object exports) {
+Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
+  napi_add_async_cleanup_hook(env, Teardown, this, nullptr);
   DefineAddon(exports, {
       InstanceMethod("open", &Addon::Open),
       InstanceMethod("dup", &Addon::Dup),
@@ -55,9 +56,17 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       InstanceMethod("openCwd", &Addon::OpenCwd),
       InstanceMethod("fchdir", &Addon::Fchdir),
       InstanceMethod("errnoName", &Addon::ErrnoName),
+      InstanceMethod("spawn", &Addon::Spawn),
+      InstanceMethod("kill", &Addon::Kill),
+      InstanceMethod("ref", &Addon::Ref),
+      InstanceMethod("pipe", &Addon::Pipe),
+      InstanceMethod("openDevNull", &Addon::OpenDevNull),
       InstanceValue("requests", Requests(env), napi_enumerable),
+      InstanceValue("steps", StepNames(env), napi_enumerable),
   });
 }
+
+Addon::~Addon() = default;
 
 Napi::Value Addon::Open(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();

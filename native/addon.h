@@ -5,10 +5,14 @@
 #define NSBIND_ADDON_H
 
 #include <napi.h>
+#include <uv.h>
+
+#include <unordered_map>
 
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports);
+  ~Addon();
 
  private:
   // namespace handles, unshare/setns, nsfs queries (addon.cc)
@@ -26,6 +30,24 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value OpenCwd(const Napi::CallbackInfo& info);
   Napi::Value Fchdir(const Napi::CallbackInfo& info);
   Napi::Value ErrnoName(const Napi::CallbackInfo& info);
+
+  // spawn and the children it watches (spawn_addon.cc)
+  struct Child;
+  Napi::Value Spawn(const Napi::CallbackInfo& info);
+  Napi::Value Kill(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Pipe(const Napi::CallbackInfo& info);
+  Napi::Value OpenDevNull(const Napi::CallbackInfo& info);
+  static Napi::Array StepNames(Napi::Env env);
+  void Watch(Napi::Env env, int pidfd, Napi::Function on_exit);
+  void Forget(Child* child);
+  static void Teardown(napi_async_cleanup_hook_handle handle, void* data);
+  static void OnReadable(uv_poll_t* handle, int status, int events);
+
+  Napi::Env env_;
+  std::unordered_map<int, Child*> children_;  // by pidfd, this environment's live children
+  int closing_ = 0;                            // watchers whose uv_close has not completed
+  napi_async_cleanup_hook_handle teardown_ = nullptr;
 };
 
 #endif

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 const built = new Map<string, string>();
 
 /** Compile `source` with cc and return the executable's path. */
-export function compileC(name: string, source: string): string {
+export function compileC(name: string, source: string, flags: string[] = []): string {
   const cached = built.get(source);
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), `nsbind-${name}-`));
   const src = join(dir, `${name}.c`);
   const exe = join(dir, name);
   writeFileSync(src, source);
-  execFileSync('cc', ['-O2', '-Wall', '-o', exe, src], { stdio: 'inherit' });
+  execFileSync('cc', ['-O2', '-Wall', ...flags, '-o', exe, src], { stdio: 'inherit' });
   built.set(source, exe);
   return exe;
 }

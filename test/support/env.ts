@@ -119,3 +119,37 @@ export function runNode(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/** Children of this process that are zombies (spawned, exited, never reaped). */
+export function zombies(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' && Number(fields[1]) === process.pid) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Everything a spawned child writes to its piped stdout/stderr, and how it exited. */
+export async function output(child: {
+  stdout: NodeJS.ReadableStream | null;
+  stderr: NodeJS.ReadableStream | null;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const read = (s: NodeJS.ReadableStream | null) =>
+    new Promise<string>((resolve) => {
+      if (!s) return resolve('');
+      let data = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (data += d));
+      s.on('end', () => resolve(data));
+    });
+  const [stdout, stderr, status] = await Promise.all([read(child.stdout), read(child.stderr), child.exited]);
+  return { ...status, stdout, stderr };
+}

@@ -1,0 +1,275 @@
+// spawn() options: validated in full (TypeError / RangeError) before anything
+// is opened or cloned.
+import { isNamespaceType, unknownType, type NamespaceType } from './constants.js';
+import { Namespace } from './namespace.js';
+import * as validate from './validate.js';
+
+export interface IdMapEntry {
+  /** First id inside the new user namespace. */
+  inside: number;
+  /** First id outside (in the parent user namespace). */
+  outside: number;
+  /** How many consecutive ids. */
+  count: number;
+}
+
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+
+export interface SpawnOptions {
+  /** New namespaces for the child (created with it; a user namespace first). */
+  namespaces?: readonly NamespaceType[];
+  /** Existing namespaces for the child to join: a handle or a namespace file path. */
+  join?: Partial<Record<NamespaceType, Namespace | string>>;
+  /** New user namespace: map root inside to your own uid and gid outside (like `unshare -r`). */
+  mapRootUser?: boolean;
+  /** New user namespace: uid_map lines (writing arbitrary ranges needs CAP_SETUID outside). */
+  uidMap?: readonly IdMapEntry[];
+  /** New user namespace: gid_map lines (writing arbitrary ranges needs CAP_SETGID outside). */
+  gidMap?: readonly IdMapEntry[];
+  /** New user namespace: /proc/PID/setgroups. Default 'deny' with mapRootUser or when unprivileged. */
+  setgroups?: 'allow' | 'deny';
+  /** New uts namespace: its hostname. */
+  hostname?: string;
+  /** New uts namespace: its NIS domain name. */
+  domainname?: string;
+  /** Mount a fresh /proc (implies a new mount namespace; with a new pid namespace it shows only the child's). */
+  mountProc?: boolean;
+  /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
+  propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
+  /** chroot(2) into this directory before exec. */
+  root?: string;
+  /** Clock offsets in seconds for a new time namespace (implies one). */
+  timeOffsets?: { monotonic?: number; boottime?: number };
+  /** Working directory (after `root`). */
+  cwd?: string;
+  /** Environment (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** argv[0] for the program (default: `file`). */
+  argv0?: string;
+  /** setresuid(2) to this uid before exec (inside the child's user namespace). */
+  uid?: number;
+  /** setresgid(2) to this gid before exec. */
+  gid?: number;
+  /** SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG). */
+  killOnParentDeath?: boolean;
+  /** Start a new session (setsid). */
+  setsid?: boolean;
+  /** Like child_process: 'pipe' (default), 'inherit', 'ignore', or an fd, per child fd. */
+  stdio?: StdioOption | readonly StdioOption[];
+}
+
+export interface ParsedSpawn {
+  file: string;
+  argv: string[];
+  envp: string[];
+  path: string | undefined;
+  create: Set<NamespaceType>;
+  join: Map<NamespaceType, Namespace | string>;
+  uidMap: string | undefined;
+  gidMap: string | undefined;
+  setgroups: 'allow' | 'deny' | undefined;
+  hostname: string | undefined;
+  domainname: string | undefined;
+  mountProc: boolean;
+  propagation: 'private' | 'slave' | 'shared' | 'unchanged';
+  root: string | undefined;
+  timensOffsets: string | undefined;
+  cwd: string | undefined;
+  uid: number;
+  gid: number;
+  killOnParentDeath: boolean;
+  setsid: boolean;
+  stdio: StdioOption[];
+}
+
+const KEYS = new Set([
+  'namespaces', 'join', 'mapRootUser', 'uidMap', 'gidMap', 'setgroups', 'hostname', 'domainname', 'mountProc',
+  'propagation', 'root', 'timeOffsets', 'cwd', 'env', 'argv0', 'uid', 'gid', 'killOnParentDeath', 'setsid', 'stdio',
+]);
+const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
+const MAX_MAP_LINES = 340;
+const HOST_NAME_MAX = 64;
+const MAX_STDIO = 1024;
+const TIME_OFFSET_MAX = 2 ** 40; // seconds; the kernel refuses offsets near the clock's range anyway
+
+export function parseSpawn(file: unknown, args: unknown, options: unknown): ParsedSpawn {
+  const o = options === undefined ? {} : (validate.object(options, 'options') as SpawnOptions);
+  for (const key of Object.keys(o)) if (!KEYS.has(key)) throw new TypeError(`unknown spawn option ${validate.describe(key)}`);
+  const program = line(file, 'file');
+  const argv = [option(o.argv0, 'options.argv0', (v, n) => arg(v, n)) ?? program, ...list(args, 'args').map((a, i) => arg(a, `args[${i}]`))];
+  const env = environment(o.env);
+  const create = namespaces(o);
+  const join = joins(o.join, create);
+  const userMaps = maps(o, create);
+  const uts = (key: 'hostname' | 'domainname') => option(o[key], `options.${key}`, (v, n) => {
+    if (!create.has('uts')) throw new TypeError(`options.${key} needs a new uts namespace: add 'uts' to options.namespaces`);
+    const name = line(v, n);
+    if (Buffer.byteLength(name) > HOST_NAME_MAX) throw new RangeError(`${n} is longer than ${HOST_NAME_MAX} bytes`);
+    return name;
+  });
+  const propagation = option(o.propagation, 'options.propagation', (v, n): ParsedSpawn['propagation'] => {
+    if (v !== 'private' && v !== 'slave' && v !== 'shared' && v !== 'unchanged') throw new TypeError(`${n} must be 'private', 'slave', 'shared' or 'unchanged'`);
+    if (!create.has('mnt')) throw new TypeError(`${n} needs a new mount namespace: add 'mnt' to options.namespaces`);
+    return v;
+  });
+  return {
+    file: program,
+    argv,
+    envp: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    path: env.PATH,
+    create,
+    join,
+    ...userMaps,
+    hostname: uts('hostname'),
+    domainname: uts('domainname'),
+    mountProc: flag(o.mountProc, 'options.mountProc'),
+    propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
+    root: option(o.root, 'options.root', pathLine),
+    timensOffsets: offsets(o.timeOffsets),
+    cwd: option(o.cwd, 'options.cwd', pathLine),
+    uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)) ?? -1,
+    gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)) ?? -1,
+    killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
+    setsid: flag(o.setsid, 'options.setsid'),
+    stdio: stdio(o.stdio),
+  };
+}
+
+function option<T>(value: unknown, name: string, parse: (v: unknown, name: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value, name);
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${validate.describe(value)}`);
+  return value;
+}
+
+function list(value: unknown, name: string): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${validate.describe(value)}`);
+  return value;
+}
+
+/** An argument or environment string: anything but NUL. */
+function arg(value: unknown, name: string): string {
+  return validate.text(value, name, { allowEmpty: true });
+}
+
+/** A name or path written into the kernel as one line: no NUL, no newline. */
+function line(value: unknown, name: string): string {
+  const s = validate.text(value, name);
+  if (/[\n\r]/.test(s)) throw new RangeError(`${name} must not contain a newline`);
+  return s;
+}
+
+function pathLine(value: unknown, name: string): string {
+  return line(validate.path(value, name), name);
+}
+
+function environment(value: unknown): Record<string, string> {
+  const source = value === undefined ? process.env : validate.object(value, 'options.env');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) {
+    if (v === undefined) continue;
+    if (k === '' || k.includes('=') || k.includes('\0')) throw new RangeError(`options.env has an invalid name ${validate.describe(k)}`);
+    env[k] = arg(v, `options.env.${k}`);
+  }
+  return env;
+}
+
+function namespaces(o: SpawnOptions): Set<NamespaceType> {
+  const create = new Set<NamespaceType>();
+  for (const t of list(o.namespaces, 'options.namespaces')) {
+    if (!isNamespaceType(t)) throw unknownType(t);
+    create.add(t);
+  }
+  if (flag(o.mountProc, 'options.mountProc')) create.add('mnt'); // as unshare --mount-proc
+  if (o.timeOffsets !== undefined) create.add('time');
+  return create;
+}
+
+function joins(value: unknown, create: Set<NamespaceType>): Map<NamespaceType, Namespace | string> {
+  const join = new Map<NamespaceType, Namespace | string>();
+  if (value === undefined) return join;
+  for (const [type, target] of Object.entries(validate.object(value, 'options.join'))) {
+    if (!isNamespaceType(type)) throw unknownType(type);
+    if (target === undefined) continue;
+    if (create.has(type)) throw new TypeError(`options.join.${type} conflicts with a new ${type} namespace in options.namespaces`);
+    if (!(target instanceof Namespace) && typeof target !== 'string') {
+      throw new TypeError(`options.join.${type} must be a Namespace or a namespace file path, got ${validate.describe(target)}`);
+    }
+    if (typeof target === 'string') pathLine(target, `options.join.${type}`);
+    else if (target.type !== type) throw new TypeError(`options.join.${type} is a ${target.type} namespace`);
+    join.set(type, target);
+  }
+  return join;
+}
+
+function maps(o: SpawnOptions, create: Set<NamespaceType>) {
+  const root = flag(o.mapRootUser, 'options.mapRootUser');
+  const anyMap = root || o.uidMap !== undefined || o.gidMap !== undefined || o.setgroups !== undefined;
+  if (anyMap && !create.has('user')) throw new TypeError("id maps and setgroups need a new user namespace: add 'user' to options.namespaces");
+  if (root && (o.uidMap !== undefined || o.gidMap !== undefined)) throw new TypeError('options.mapRootUser and options.uidMap/gidMap exclude each other');
+  const uid = process.geteuid?.() ?? 0;
+  const gid = process.getegid?.() ?? 0;
+  const uidMap = root ? `0 ${uid} 1\n` : option(o.uidMap, 'options.uidMap', idMap);
+  const gidMap = root ? `0 ${gid} 1\n` : option(o.gidMap, 'options.gidMap', idMap);
+  const setgroups = option(o.setgroups, 'options.setgroups', (v, n): 'allow' | 'deny' => {
+    if (v !== 'allow' && v !== 'deny') throw new TypeError(`${n} must be 'allow' or 'deny'`);
+    return v;
+  });
+  // unshare -r writes "deny"; without CAP_SETGID the kernel demands it before gid_map
+  const deny: 'deny' | undefined = gidMap !== undefined && (root || uid !== 0) ? 'deny' : undefined;
+  return { uidMap, gidMap, setgroups: setgroups ?? deny };
+}
+
+/** [{inside, outside, count}] → "inside outside count\n" lines; integers only, so no line can be injected. */
+function idMap(value: unknown, name: string): string {
+  const entries = list(value, name);
+  if (entries.length === 0 || entries.length > MAX_MAP_LINES) throw new RangeError(`${name} must have 1 to ${MAX_MAP_LINES} entries`);
+  return entries
+    .map((e, i) => {
+      const entry = validate.object(e, `${name}[${i}]`);
+      for (const k of Object.keys(entry)) if (k !== 'inside' && k !== 'outside' && k !== 'count') throw new TypeError(`${name}[${i}] has an unknown key ${validate.describe(k)}`);
+      const inside = validate.integer(entry.inside, `${name}[${i}].inside`, 0, ID_MAX);
+      const outside = validate.integer(entry.outside, `${name}[${i}].outside`, 0, ID_MAX);
+      const count = validate.integer(entry.count, `${name}[${i}].count`, 1, ID_MAX + 1);
+      if (inside + count > ID_MAX + 1 || outside + count > ID_MAX + 1) throw new RangeError(`${name}[${i}] runs past the last id`);
+      return `${inside} ${outside} ${count}\n`;
+    })
+    .join('');
+}
+
+/** { monotonic, boottime } seconds → timens_offsets lines ("<clockid> <sec> <nsec>"). */
+function offsets(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const o = validate.object(value, 'options.timeOffsets');
+  const clocks: Record<string, number> = { monotonic: 1, boottime: 7 };
+  let text = '';
+  for (const [clock, seconds] of Object.entries(o)) {
+    if (!(clock in clocks)) throw new TypeError(`options.timeOffsets.${clock}: only monotonic and boottime clocks have offsets`);
+    if (seconds === undefined) continue;
+    if (typeof seconds !== 'number') throw new TypeError(`options.timeOffsets.${clock} must be a number of seconds`);
+    if (!Number.isFinite(seconds) || Math.abs(seconds) > TIME_OFFSET_MAX) throw new RangeError(`options.timeOffsets.${clock} must be a finite number of seconds`);
+    const sec = Math.floor(seconds);
+    const nsec = Math.round((seconds - sec) * 1e9);
+    text += `${clocks[clock]} ${sec} ${Math.min(nsec, 999_999_999)}\n`;
+  }
+  return text || undefined;
+}
+
+function stdio(value: unknown): StdioOption[] {
+  const entries: unknown[] = value === undefined || typeof value === 'string' ? [value, value, value] : list(value, 'options.stdio');
+  if (entries.length > MAX_STDIO) throw new RangeError(`options.stdio has more than ${MAX_STDIO} entries`);
+  while (entries.length < 3) entries.push(undefined);
+  return entries.map((e, i) => {
+    const name = `options.stdio[${i}]`;
+    if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
+    if (typeof e === 'number') return validate.fd(e, name);
+    if (e !== 'pipe' && e !== 'inherit' && e !== 'ignore') throw new TypeError(`${name} must be 'pipe', 'inherit', 'ignore' or an fd, got ${validate.describe(e)}`);
+    if (e === 'pipe' && i > 2) throw new TypeError(`${name}: 'pipe' is supported for fds 0-2; pass an fd for fd ${i}`);
+    return e;
+  });
+}
+

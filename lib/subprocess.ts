@@ -1,0 +1,98 @@
+// Subprocess: a child started by spawn(), watched through its pidfd on the
+// event loop of the thread that spawned it.
+import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { NamespaceType } from './constants.js';
+import { NamespaceError } from './errors.js';
+import { Namespace, type NamespaceFileOptions } from './namespace.js';
+import { native } from './native.js';
+import * as validate from './validate.js';
+
+export interface ExitStatus {
+  /** Exit status, or null when a signal ended the process. */
+  code: number | null;
+  /** The signal that ended the process, or null. */
+  signal: NodeJS.Signals | null;
+}
+
+const ESRCH = -3;
+const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+export class Subprocess extends EventEmitter {
+  /** The child's pid, in the namespace of the thread that spawned it. */
+  readonly pid: number;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Resolves once the process has exited and been reaped (never rejects). Piped output may still be arriving. */
+  readonly exited: Promise<ExitStatus>;
+  /** Resolves once the process has exited and its piped stdout/stderr have ended (like child_process 'close'). */
+  readonly closed: Promise<ExitStatus>;
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  #pidfd: number;
+  #running = true;
+
+  /** @internal Made by spawn(). */
+  constructor(pid: number, pidfd: number, stdio: [Writable | null, Readable | null, Readable | null], exited: Promise<[number, number]>) {
+    super();
+    this.pid = pid;
+    this.#pidfd = pidfd;
+    [this.stdin, this.stdout, this.stderr] = stdio;
+    this.exited = exited.then(([code, signal]) => {
+      this.#running = false;
+      const status: ExitStatus = { code: signal ? null : code, signal: signal ? (signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals)) : null };
+      this.exitCode = status.code;
+      this.signalCode = status.signal;
+      this.emit('exit', status.code, status.signal);
+      return status;
+    });
+    const ended = [this.stdout, this.stderr].map((s) => s && !s.readableEnded ? new Promise((r) => s.once('close', r)) : undefined);
+    this.closed = Promise.all([this.exited, ...ended]).then(([status]) => {
+      this.emit('close', status.code, status.signal);
+      return status;
+    });
+  }
+
+  /** Whether the process is still running (not yet reaped). */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Send a signal (pidfd_send_signal: never a recycled pid). Returns false
+   * when the process has already exited.
+   */
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    const number = toSignal(signal);
+    if (!this.#running) return false;
+    const r = native.kill(this.#pidfd, number);
+    if (r === ESRCH) return false;
+    if (r < 0) throw new NamespaceError(r, { syscall: 'pidfd_send_signal' });
+    return true;
+  }
+
+  /** Keep the event loop alive until the process exits (the default). */
+  ref(): this {
+    if (this.#running) native.ref(this.#pidfd, true);
+    return this;
+  }
+
+  /** Let the event loop exit while the process still runs. */
+  unref(): this {
+    if (this.#running) native.ref(this.#pidfd, false);
+    return this;
+  }
+
+  /** A handle on one of the child's namespaces (/proc/PID/ns/TYPE). */
+  namespace(type: NamespaceType, options?: NamespaceFileOptions): Namespace {
+    return Namespace.ofPid(this.pid, type, options);
+  }
+}
+
+function toSignal(signal: unknown): number {
+  if (typeof signal === 'number') return validate.integer(signal, 'signal', 0, 64);
+  if (typeof signal === 'string' && Object.hasOwn(constants.signals, signal)) return constants.signals[signal as NodeJS.Signals];
+  throw new TypeError(`unknown signal ${validate.describe(signal)}`);
+}

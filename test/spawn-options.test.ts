@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { Namespace, spawn, type SpawnOptions } from '../lib/index.js';
+import { fdCount, itRoot, nsLink, output, zombies } from './support/env.js';
+
+const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeError][] = [
+  ['file not a string', 42, [], {}, TypeError],
+  ['empty file', '', [], {}, RangeError],
+  ['NUL in file', '/bin/\0sh', [], {}, RangeError],
+  ['newline in file', '/bin/sh\n', [], {}, RangeError],
+  ['args not an array', '/bin/true', 'x', {}, TypeError],
+  ['NUL in an argument', '/bin/true', ['a\0b'], {}, RangeError],
+  ['non-string argument', '/bin/true', [1], {}, TypeError],
+  ['options not an object', '/bin/true', [], 'x', TypeError],
+  ['unknown option (typo)', '/bin/true', [], { mapRootUsr: true }, TypeError],
+  ['unknown namespace name', '/bin/true', [], { namespaces: ['network'] }, TypeError],
+  ['namespaces not an array', '/bin/true', [], { namespaces: 'net' }, TypeError],
+  ['new and joined net', '/bin/true', [], { namespaces: ['net'], join: { net: '/proc/self/ns/net' } }, TypeError],
+  ['join with an unknown type', '/bin/true', [], { join: { network: '/proc/self/ns/net' } }, TypeError],
+  ['join target of a wrong kind', '/bin/true', [], { join: { net: 3 } }, TypeError],
+  ['join path with a newline', '/bin/true', [], { join: { net: '/proc/self/ns/net\n' } }, RangeError],
+  ['hostname without a new uts', '/bin/true', [], { hostname: 'box' }, TypeError],
+  ['domainname without a new uts', '/bin/true', [], { domainname: 'lan' }, TypeError],
+  ['hostname with a newline', '/bin/true', [], { namespaces: ['uts'], hostname: 'a\nb' }, RangeError],
+  ['hostname with NUL', '/bin/true', [], { namespaces: ['uts'], hostname: 'a\0b' }, RangeError],
+  ['hostname too long', '/bin/true', [], { namespaces: ['uts'], hostname: 'x'.repeat(65) }, RangeError],
+  ['mapRootUser without a new user', '/bin/true', [], { mapRootUser: true }, TypeError],
+  ['mapRootUser and uidMap', '/bin/true', [], { namespaces: ['user'], mapRootUser: true, uidMap: [{ inside: 0, outside: 0, count: 1 }] }, TypeError],
+  ['uidMap without a new user', '/bin/true', [], { uidMap: [{ inside: 0, outside: 0, count: 1 }] }, TypeError],
+  ['empty uidMap', '/bin/true', [], { namespaces: ['user'], uidMap: [] }, RangeError],
+  ['uidMap count 0', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 0 }] }, RangeError],
+  ['uidMap negative', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: -1, outside: 0, count: 1 }] }, RangeError],
+  ['uidMap fraction', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0.5, outside: 0, count: 1 }] }, RangeError],
+  ['uidMap string (line injection)', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: '0 0 1\n1', outside: 0, count: 1 }] }, TypeError],
+  ['uidMap extra key', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 1, extra: 1 }] }, TypeError],
+  ['uidMap past the last id', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 4294967294, outside: 0, count: 5 }] }, RangeError],
+  ['too many map lines', '/bin/true', [], { namespaces: ['user'], gidMap: Array.from({ length: 341 }, (_, i) => ({ inside: i, outside: i, count: 1 })) }, RangeError],
+  ['setgroups bogus', '/bin/true', [], { namespaces: ['user'], setgroups: 'maybe' }, TypeError],
+  ['propagation without a new mnt', '/bin/true', [], { propagation: 'private' }, TypeError],
+  ['propagation bogus', '/bin/true', [], { namespaces: ['mnt'], propagation: 'rprivate' }, TypeError],
+  ['timeOffsets unknown clock', '/bin/true', [], { timeOffsets: { realtime: 5 } }, TypeError],
+  ['timeOffsets NaN', '/bin/true', [], { timeOffsets: { boottime: Number.NaN } }, RangeError],
+  ['timeOffsets with a joined time ns', '/bin/true', [], { timeOffsets: { boottime: 1 }, join: { time: '/proc/self/ns/time' } }, TypeError],
+  ['root with a newline', '/bin/true', [], { root: '/tmp\n' }, RangeError],
+  ['cwd not a string', '/bin/true', [], { cwd: 1 }, TypeError],
+  ['env name with =', '/bin/true', [], { env: { 'A=B': 'x' } }, RangeError],
+  ['env value with NUL', '/bin/true', [], { env: { A: 'x\0y' } }, RangeError],
+  ['env value not a string', '/bin/true', [], { env: { A: 1 } }, TypeError],
+  ['uid negative', '/bin/true', [], { uid: -1 }, RangeError],
+  ['uid too large', '/bin/true', [], { uid: 2 ** 32 }, RangeError],
+  ['gid a string', '/bin/true', [], { gid: '0' }, TypeError],
+  ['killOnParentDeath not boolean', '/bin/true', [], { killOnParentDeath: 1 }, TypeError],
+  ['stdio unknown', '/bin/true', [], { stdio: 'pipes' }, TypeError],
+  ['stdio negative fd', '/bin/true', [], { stdio: ['ignore', -1, 'ignore'] }, RangeError],
+  ['stdio pipe beyond 2', '/bin/true', [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }, TypeError],
+];
+
+describe('spawn option validation: before anything is opened or cloned', () => {
+  it.each(bad)('%s', (_, file, args, options, kind) => {
+    const fds = fdCount();
+    expect(() => spawn(file as string, args as string[], options as SpawnOptions)).toThrow(kind);
+    expect(fdCount()).toBe(fds);
+    expect(zombies()).toEqual([]);
+  });
+
+  it('a handle of the wrong type for join is a TypeError', () => {
+    using uts = Namespace.current('uts');
+    expect(() => spawn('/bin/true', [], { join: { net: uts } })).toThrow(/join.net is a uts namespace/);
+  });
+
+  itRoot('mountProc implies a new mount namespace, timeOffsets a new time namespace', async () => {
+    const child = spawn('/bin/sh', ['-c', 'readlink /proc/self/ns/mnt /proc/self/ns/time'], { mountProc: true, propagation: 'slave', timeOffsets: { monotonic: 5 }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = await output(child);
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim().split('\n')).not.toContain(nsLink('/proc/self/ns/mnt'));
+    expect(out.stdout.trim().split('\n')).not.toContain(nsLink('/proc/self/ns/time'));
+  });
+});

@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+import { readlinkSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { Namespace, spawn } from '../lib/index.js';
+import { DIST, fdCount, output, runNode, zombies } from './support/env.js';
+
+const sh = (script: string) => spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('Subprocess', () => {
+  it('exit codes and signals', async () => {
+    expect((await sh('exit 7').exited)).toEqual({ code: 7, signal: null });
+    expect((await sh('kill -TERM $$').exited)).toEqual({ code: null, signal: 'SIGTERM' });
+    const sleeper = spawn('sleep', ['100'], { stdio: 'ignore' });
+    const events: unknown[] = [];
+    sleeper.on('exit', (...args) => events.push(args));
+    expect(sleeper.kill('SIGKILL')).toBe(true);
+    expect(await sleeper.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(sleeper.signalCode).toBe('SIGKILL');
+    expect(sleeper.kill()).toBe(false);
+    expect(events).toEqual([[null, 'SIGKILL']]);
+    expect(() => sleeper.kill('SIGNOPE' as never)).toThrow(TypeError);
+  });
+
+  it('stdin, stdout and stderr pipes; env, argv0 and cwd', async () => {
+    const child = spawn('/bin/sh', ['-c', 'read line; echo "got $line in $PWD as $0 with $FOO"; echo oops >&2'], {
+      env: { FOO: 'bar', PATH: process.env.PATH },
+      argv0: 'custom-name',
+      cwd: '/tmp',
+    });
+    child.stdin!.end('hello\n');
+    const out = await output(child);
+    expect(out.stdout).toBe('got hello in /tmp as custom-name with bar\n');
+    expect(out.stderr).toBe('oops\n');
+  });
+
+  it('the child gets fds 0-2 and those passed, nothing else of the parent', () => {
+    // node with an inherited fd 3 that is NOT close-on-exec: the child must still not see it
+    const script = `const { spawn } = require(process.env.NSBIND);
+      const fs = require('fs');
+      const c = spawn('/bin/sh', ['-c', 'ls /proc/self/fd'], { stdio: ['ignore', 'pipe', 'inherit', 'ignore'] });
+      let out = ''; c.stdout.on('data', (d) => out += d);
+      c.exited.then(() => console.log(JSON.stringify({ parent: fs.readdirSync('/proc/self/fd').length, child: out.trim().split('\\n') })));`;
+    const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NSBIND: DIST }, stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'], encoding: 'utf8' });
+    const { parent, child } = JSON.parse(out);
+    expect(parent).toBeGreaterThan(10);
+    expect(child.map(Number).sort()).toEqual([0, 1, 2, 3, 4]); // 3 passed ('ignore'), 4: ls's own directory fd
+  });
+
+  it('hundreds of concurrent spawns: every exit delivered once, with its code; no zombies, no fds', async () => {
+    const fds = fdCount();
+    const children = Array.from({ length: 300 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }));
+    const counts = new Array(300).fill(0);
+    children.forEach((c, i) => c.on('exit', () => counts[i]++));
+    const results = await Promise.all(children.map((c) => c.exited));
+    expect(results.map((r) => r.code)).toEqual(children.map((_, i) => i % 256));
+    await new Promise((r) => setImmediate(r));
+    expect(counts.every((n) => n === 1)).toBe(true);
+    expect(zombies()).toEqual([]);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('from a worker thread; a worker terminated mid-flight leaves no zombie and no running child', async () => {
+    const worker = new Worker(
+      `const { parentPort } = require('worker_threads');
+       const { spawn } = require(${JSON.stringify(DIST)});
+       const quick = spawn('/bin/sh', ['-c', 'echo from-worker'], { stdio: ['ignore', 'pipe', 'ignore'] });
+       let out = ''; quick.stdout.on('data', (d) => out += d);
+       quick.closed.then((s) => {
+         const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
+         parentPort.postMessage({ out, code: s.code, sleeper: sleeper.pid });
+       });`,
+      { eval: true },
+    );
+    const msg = await new Promise<{ out: string; code: number; sleeper: number }>((resolve) => worker.once('message', resolve));
+    expect(msg).toMatchObject({ out: 'from-worker\n', code: 0 });
+    expect(() => readlinkSync(`/proc/${msg.sleeper}/exe`)).not.toThrow(); // running
+    await worker.terminate();
+    expect(() => statSync(`/proc/${msg.sleeper}`)).toThrow(/ENOENT/); // killed and reaped
+    expect(zombies()).toEqual([]);
+  });
+
+  it('unref lets the event loop end while the child runs; ref keeps it', () => {
+    const script = `const { spawn } = require(process.env.NSBIND);
+      const c = spawn('sleep', ['1000'], { stdio: 'ignore' }).unref();
+      console.log(c.pid);`;
+    const pid = Number(runNode(script).trim());
+    expect(pid).toBeGreaterThan(0);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+
+  it('a handle on the child\'s namespaces', async () => {
+    const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      using net = child.namespace('net');
+      using ours = Namespace.current('net');
+      expect(net.equals(ours)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+  });
+
+  it('keeps no fd and no zombie over many spawns and failed execs', async () => {
+    const fds = fdCount();
+    for (let i = 0; i < 200; i++) {
+      await sh('exit 0').exited;
+      try {
+        spawn('/nonexistent');
+      } catch {
+        // exec failure
+      }
+    }
+    expect(fdCount()).toBe(fds);
+    expect(zombies()).toEqual([]);
+  });
+});
+
