@@ -6,7 +6,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags": ["-Wall", "-Wextra", "-fvisibility=hidden", "-fstack-protector-strong"],
-      "cflags_c": ["-std=gnu11"],
+      "cflags_c": ["-std=gnu11", "-fno-builtin", "-fno-tree-loop-distribute-patterns"],
       "cflags_cc": ["-std=c++17"],
       "conditions": [
         ["OS!='linux'", {"type": "none"}]
