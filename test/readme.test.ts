@@ -7,6 +7,7 @@
 //   <!-- test: root -->           needs root: skipped, with that reason, otherwise
 //   <!-- test: skip REASON -->    not run, REASON shown (e.g. it is the test run itself)
 // Any other language needs a skip marker: a block nobody runs is a block that rots.
+// DEBUG_README=1 prints what each block printed.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
