@@ -19,7 +19,8 @@ export {
   typesToFlags,
   type NamespaceType,
 } from './constants.js';
-export { NamespaceError, NamespaceRestoreError } from './errors.js';
+export { NamespaceError, NamespaceRestoreError, type ErrorContext } from './errors.js';
+export type { RequestName } from './native.js';
 export { Namespace, type MountNamespaceInfo, type NamespaceFileOptions } from './namespace.js';
 export { Pidfd } from './pidfd.js';
 export { unshare } from './unshare.js';

@@ -1,6 +1,6 @@
 // The raw native binding, typed in one place. Only lib/ modules use it; they
-// turn its negative-errno results into NamespaceError.
-import bindings from 'bindings';
+// turn its negative-errno results into NamespaceError. lib/loader.ts finds it.
+import { load } from './loader.js';
 
 /** [fd, CLONE_NEW* type, st_dev, st_ino] of a namespace file we now own. */
 export type RawNs = [fd: number, type: number, dev: number, ino: number];
@@ -46,16 +46,6 @@ export interface NativeBinding {
   errnoName(errno: number): [name: string, description: string] | undefined;
 }
 
-// bindings substitutes option values for path segments (`opts[segment] || segment`).
-const options: bindings.Options & Record<string, unknown> = {
-  bindings: 'nsbind.node',
-  platform_arch: `${process.platform}-${process.arch}`,
-  try: [
-    ['module_root', 'build', 'Release', 'bindings'],
-    ['module_root', 'prebuilds', 'platform_arch', 'bindings'],
-  ],
-};
-
 /** struct nsb_spawn's inputs, prepared by lib/spawn.ts (strings absent = NULL, -1 = unset). */
 export interface NativeSpawnOptions {
   file: string;
@@ -87,4 +77,4 @@ export interface NativeSpawnOptions {
   gidMap?: string | undefined;
 }
 
-export const native: NativeBinding = bindings(options);
+export const native: NativeBinding = load<NativeBinding>();
