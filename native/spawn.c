@@ -64,13 +64,22 @@ const char *const nsb_step_names[] = {
   NULL,
 };
 
+/* Child code runs on a foreign stack in the parent's memory: sanitizer
+ * runtimes cannot track it (ASan's no-return handling misreads the stack),
+ * so it is left uninstrumented, as libc's own posix_spawn child is. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8 || defined(__clang__)
+#define CHILD __attribute__((no_sanitize("address", "undefined")))
+#else
+#define CHILD
+#endif
+
 /* ---------------------------------------------------------------------------
  * Raw syscalls for the child. The child shares the parent's memory and TLS,
  * so it must not write errno (it is the parent thread's): these return
  * -errno instead and touch nothing else.
  */
 #if defined(__x86_64__)
-static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
+CHILD static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
   long ret;
   register long r10 __asm__("r10") = d;
   register long r8 __asm__("r8") = e;
@@ -82,7 +91,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   return ret;
 }
 #elif defined(__aarch64__)
-static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
+CHILD static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
   register long x1 __asm__("x1") = b;
@@ -113,23 +122,23 @@ struct kernel_sigaction {
 
 /* The child calls no libc function at all (not even memcpy: a sanitizer
  * runtime would intercept it), so these three small loops stand in. */
-static size_t slen(const char *s) {
+CHILD static size_t slen(const char *s) {
   size_t n = 0;
   while (s[n]) n++;
   return n;
 }
 
-static void copy(char *to, const char *from, size_t n) {
+CHILD static void copy(char *to, const char *from, size_t n) {
   while (n--) *to++ = *from++;
 }
 
-static int has_slash(const char *s) {
+CHILD static int has_slash(const char *s) {
   for (; *s; s++)
     if (*s == '/') return 1;
   return 0;
 }
 
-__attribute__((noreturn)) static void child_fail(struct nsb_spawn *s, int step, long err, int aux) {
+CHILD __attribute__((noreturn)) static void child_fail(struct nsb_spawn *s, int step, long err, int aux) {
   struct report r = {step, (int32_t)-err, aux};
   SYS(SYS_write, s->err_fd, &r, sizeof r);
   for (;;) SYS(SYS_exit_group, 127);
@@ -141,7 +150,7 @@ __attribute__((noreturn)) static void child_fail(struct nsb_spawn *s, int step, 
     if (r_ < 0) child_fail(s, (step), r_, 0);   \
   } while (0)
 
-static long child_write_file(const char *path, const char *text) {
+CHILD static long child_write_file(const char *path, const char *text) {
   long fd = SYS(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return fd;
   long r = SYS(SYS_write, fd, text, slen(text));
@@ -150,14 +159,14 @@ static long child_write_file(const char *path, const char *text) {
 }
 
 /* Keep an internal fd out of the range stdio is being arranged into. */
-static int child_move_up(struct nsb_spawn *s, int fd) {
+CHILD static int child_move_up(struct nsb_spawn *s, int fd) {
   if (fd < 0 || fd >= s->nfds) return fd;
   long r = SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, s->nfds);
   if (r < 0) child_fail(s, NSB_STEP_FDS, r, 0);
   return (int)r;
 }
 
-static void child_fds(struct nsb_spawn *s, int *src) {
+CHILD static void child_fds(struct nsb_spawn *s, int *src) {
   s->err_fd = child_move_up(s, s->err_fd);
   s->sync_fd = child_move_up(s, s->sync_fd);
   for (int i = 0; i < s->njoin; i++) s->join[i].fd = child_move_up(s, s->join[i].fd);
@@ -179,7 +188,7 @@ static void child_fds(struct nsb_spawn *s, int *src) {
     for (int fd = s->nfds; fd <= s->max_fd; fd++) SYS(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void child_join(struct nsb_spawn *s) {
+CHILD static void child_join(struct nsb_spawn *s) {
   int done[NSB_MAX_JOIN];
   int user = -1;
   /* nsenter's two passes: the user namespace last when we hold privilege (pass 0
@@ -206,7 +215,7 @@ static void child_join(struct nsb_spawn *s) {
 }
 
 /* execvp-like lookup without allocation: the path is built in s->exec_path. */
-__attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
+CHILD __attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
   long r;
   if (has_slash(s->file)) {
     r = SYS(SYS_execve, s->file, s->argv, s->envp);
@@ -238,7 +247,7 @@ __attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
   child_fail(s, NSB_STEP_EXEC, result, 0);
 }
 
-static int child_main(void *arg) {
+CHILD static int child_main(void *arg) {
   struct nsb_spawn *s = arg;
   int src[s->nfds > 0 ? s->nfds : 1];
   /* All signals arrive blocked; give every one its default action (the
