@@ -32,6 +32,16 @@ export interface NativeBinding {
   fchdir(fd: number): 0 | Errno;
   /** [name, description] of a positive errno from the C library, if it knows one. */
   errnoName(errno: number): [name: string, description: string] | undefined;
+  /** getpwuid_r: the user name of uid, if the C library knows one. */
+  userName(uid: number): string | undefined;
+  /** Bind-mount the namespace open on fd (via /proc/self/fd/FD) onto target. */
+  bindNs(fd: number, target: string): 0 | Errno;
+  /** umount2(target, MNT_DETACH). */
+  umountDetach(target: string): 0 | Errno;
+  /** As `ip netns add` prepares /run/netns: a shared mount point in its own peer group (under flock). */
+  makeSharedMountpoint(dir: string): 0 | Errno;
+  /** unshare(CLONE_NEWNET) on a new short-lived thread and bind its net namespace onto target. */
+  bindNewNetns(target: string): 0 | Errno;
 }
 
 // bindings substitutes option values for path segments (`opts[segment] || segment`).

@@ -26,6 +26,12 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value OpenCwd(const Napi::CallbackInfo& info);
   Napi::Value Fchdir(const Napi::CallbackInfo& info);
   Napi::Value ErrnoName(const Napi::CallbackInfo& info);
+  Napi::Value UserName(const Napi::CallbackInfo& info);
+  // bind mounts that keep namespaces, /run/netns (mount.c)
+  Napi::Value BindNs(const Napi::CallbackInfo& info);
+  Napi::Value UmountDetach(const Napi::CallbackInfo& info);
+  Napi::Value MakeSharedMountpoint(const Napi::CallbackInfo& info);
+  Napi::Value BindNewNetns(const Napi::CallbackInfo& info);
 };
 
 #endif
