@@ -26,3 +26,7 @@ export { unshare } from './unshare.js';
 export { setns, type SetnsTarget } from './setns.js';
 export { withNamespaces, type NamespaceTargets } from './with-namespaces.js';
 export { namespaceLimits } from './limits.js';
+export { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
+export { describeNamespace, type NamespaceDescription } from './describe.js';
+export { persist, release } from './persist.js';
+export * as netns from './netns.js';
