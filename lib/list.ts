@@ -6,7 +6,7 @@ import { describeNamespace, type NamespaceDescription } from './describe.js';
 import { NamespaceError, fromFsError } from './errors.js';
 import { Namespace } from './namespace.js';
 import { nsfsMounts, type NsfsMounts } from './mountinfo.js';
-import { native } from './native.js';
+import { userName } from './users.js';
 import * as validate from './validate.js';
 
 export interface ListOptions {
@@ -174,13 +174,6 @@ function describeAt(path: string): NamespaceDescription | undefined {
   } finally {
     ns.close();
   }
-}
-
-/** As lsns: the user name, or the uid as a string when it has none. */
-function userName(uid: number, cache: Map<number, string>): string {
-  let name = cache.get(uid);
-  if (name === undefined) cache.set(uid, (name = native.userName(uid) ?? String(uid)));
-  return name;
 }
 
 function row(
