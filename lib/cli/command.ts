@@ -74,7 +74,10 @@ export function dispatch(prog: string, commands: readonly Command[], args: strin
   }
   if (name === undefined) return fail(prog, new UsageError(`missing command (see '${prog} --help')`), io);
   const command = commands.find((c) => c.name === name || c.aliases?.includes(name));
-  if (!command) return fail(prog, new UsageError(`unknown command '${name}' (see '${prog} --help')`), io);
+  if (!command) {
+    const what = name.startsWith('-') ? 'option' : 'command';
+    return fail(prog, new UsageError(`unknown ${what} '${name}' (see '${prog} --help')`), io);
+  }
   try {
     return command.run(rest, io);
   } catch (e) {
