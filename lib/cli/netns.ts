@@ -42,7 +42,7 @@ const ls: Command = {
   summary: 'list the names, one a line (ip netns list)',
   usage: `Usage: nsbind netns ls
 
-Print the names in ${netns.directory()}, one a line.
+Print the names in /run/netns (/var/run/netns without /run), one a line.
 `,
   run(args: string[], io: Io): number {
     if (!parse(this, args, io, {}, { min: 0, max: 0, names: '' })) return 0;
@@ -58,7 +58,7 @@ export const netnsCommand: Command = {
   summary: 'named network namespaces, shared with ip netns',
   usage: `Usage: nsbind netns COMMAND [NAME]
 
-Named network namespaces in ${netns.directory()}, interoperable with iproute2.
+Named network namespaces in /run/netns, interoperable with iproute2.
 Without a command: ls.
 
 Commands:
