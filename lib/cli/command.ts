@@ -19,8 +19,8 @@ export interface Command {
   summary: string;
   /** The full --help text. */
   usage: string;
-  /** Runs the command; returns the exit status. */
-  run(args: string[], io: Io): number;
+  /** Runs the command; returns the exit status (a promise, for commands that wait for a child). */
+  run(args: string[], io: Io): number | Promise<number>;
 }
 
 /** Bad input: reported as one line, exit status 2. */
@@ -66,7 +66,7 @@ export function pidArgument(value: string): number {
 }
 
 /** Run `args[0]` from `commands`; `prog` is the command line so far ("nsbind", "nsbind netns"). */
-export function dispatch(prog: string, commands: readonly Command[], args: string[], io: Io, usage: string): number {
+export async function dispatch(prog: string, commands: readonly Command[], args: string[], io: Io, usage: string): Promise<number> {
   const [name, ...rest] = args;
   if (name === '-h' || name === '--help' || name === 'help') {
     io.out(usage);
@@ -79,7 +79,7 @@ export function dispatch(prog: string, commands: readonly Command[], args: strin
     return fail(prog, new UsageError(`unknown ${what} '${name}' (see '${prog} --help')`), io);
   }
   try {
-    return command.run(rest, io);
+    return await command.run(rest, io);
   } catch (e) {
     return fail(`${prog} ${command.name}`, e, io);
   }

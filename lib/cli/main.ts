@@ -32,5 +32,7 @@ if (args[0] === '--version' || args[0] === '-V') {
   const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   io.out(`nsbind ${version}\n`);
 } else {
-  process.exitCode = dispatch('nsbind', commands, args, io, usage);
+  void dispatch('nsbind', commands, args, io, usage).then((status) => {
+    process.exitCode = status;
+  });
 }

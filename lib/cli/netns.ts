@@ -66,7 +66,7 @@ ${commandList(commands)}
 
 Run 'nsbind netns COMMAND --help' for more.
 `,
-  run(args: string[], io: Io): number {
+  run(args: string[], io: Io): Promise<number> {
     return dispatch('nsbind netns', commands, args.length === 0 ? ['ls'] : args, io, this.usage);
   },
 };
