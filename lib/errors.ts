@@ -109,6 +109,12 @@ export function check<T>(result: T | number, context: ErrorContext): T {
   return result as T;
 }
 
+/** The NamespaceError for an error node:fs threw (same errno); anything without an errno is returned as is. */
+export function fromFsError(error: unknown, context: ErrorContext): unknown {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.errno;
+  return typeof errno === 'number' ? new NamespaceError(errno, context, { cause: error }) : error;
+}
+
 const SPAWN = "start a new process instead: spawn(cmd, args, { namespaces: [...] } or { join: {...} })";
 const MULTITHREADED =
   'Node.js is always multithreaded (V8 platform and libuv pool threads), and the kernel only lets ' +

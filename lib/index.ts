@@ -29,3 +29,7 @@ export { withNamespaces, type NamespaceTargets } from './with-namespaces.js';
 export { namespaceLimits } from './limits.js';
 export { spawn, type IdMapEntry, type SpawnOptions, type StdioOption } from './spawn.js';
 export { Subprocess, type ExitStatus } from './subprocess.js';
+export { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
+export { describeNamespace, type NamespaceDescription } from './describe.js';
+export { persist, release } from './persist.js';
+export * as netns from './netns.js';

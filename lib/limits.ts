@@ -1,7 +1,7 @@
 // Per-user namespace limits of the caller's user namespace.
 import { readFileSync } from 'node:fs';
 import { NAMESPACE_TYPES, type NamespaceType } from './constants.js';
-import { NamespaceError } from './errors.js';
+import { fromFsError } from './errors.js';
 
 /** /proc/sys/user/max_TYPE_namespaces for every type; 0 for `user` means user namespaces are disabled. */
 export function namespaceLimits(): Record<NamespaceType, number> {
@@ -11,8 +11,7 @@ export function namespaceLimits(): Record<NamespaceType, number> {
     try {
       limits[type] = Number.parseInt(readFileSync(path, 'latin1'), 10);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new NamespaceError(err.errno ?? -5, { syscall: 'open', path }, { cause: e });
+      throw fromFsError(e, { syscall: 'open', path });
     }
   }
   return limits;

@@ -44,6 +44,16 @@ export interface NativeBinding {
   openDevNull(): number;
   /** [name, description] of a positive errno from the C library, if it knows one. */
   errnoName(errno: number): [name: string, description: string] | undefined;
+  /** getpwuid_r: the user name of uid, if the C library knows one. */
+  userName(uid: number): string | undefined;
+  /** Bind-mount the namespace open on fd (via /proc/self/fd/FD) onto target. */
+  bindNs(fd: number, target: string): 0 | Errno;
+  /** umount2(target, MNT_DETACH). */
+  umountDetach(target: string): 0 | Errno;
+  /** As `ip netns add` prepares /run/netns: a shared mount point in its own peer group (under flock). */
+  makeSharedMountpoint(dir: string): 0 | Errno;
+  /** unshare(CLONE_NEWNET) on a new short-lived thread and bind its net namespace onto target. */
+  bindNewNetns(target: string): 0 | Errno;
 }
 
 /** struct nsb_spawn's inputs, prepared by lib/spawn.ts (strings absent = NULL, -1 = unset). */

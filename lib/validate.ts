@@ -59,3 +59,13 @@ export function func(value: unknown, name: string): (...args: never[]) => unknow
   if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
   return value as (...args: never[]) => unknown;
 }
+
+/** A network namespace name as iproute2 accepts it: one file name (no '/', not '.' or '..', at most NAME_MAX bytes). */
+export function netnsName(value: unknown, name = 'name'): string {
+  const n = text(value, name);
+  if (n === '.' || n === '..' || n.includes('/')) {
+    throw new RangeError(`${name} must be a single file name (no '/', not '.' or '..'), got ${describe(n)}`);
+  }
+  if (Buffer.byteLength(n) > 255) throw new RangeError(`${name} is longer than NAME_MAX (255 bytes)`);
+  return n;
+}

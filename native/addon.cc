@@ -1,5 +1,6 @@
 #include "addon.h"
 
+#include "mount.h"
 #include "ns.h"
 
 namespace {
@@ -17,6 +18,8 @@ Napi::Value NsResult(Napi::Env env, int r, const nsb_ns& ns) {
 }
 
 int Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+
+std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 
 nsb_request Req(const Napi::CallbackInfo& info, size_t i) { return static_cast<nsb_request>(Int(info, i)); }
 
@@ -61,6 +64,11 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
       InstanceMethod("ref", &Addon::Ref),
       InstanceMethod("pipe", &Addon::Pipe),
       InstanceMethod("openDevNull", &Addon::OpenDevNull),
+      InstanceMethod("userName", &Addon::UserName),
+      InstanceMethod("bindNs", &Addon::BindNs),
+      InstanceMethod("umountDetach", &Addon::UmountDetach),
+      InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
+      InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
       InstanceValue("requests", Requests(env), napi_enumerable),
       InstanceValue("steps", StepNames(env), napi_enumerable),
   });
@@ -153,6 +161,29 @@ Napi::Value Addon::ErrnoName(const Napi::CallbackInfo& info) {
   a.Set(0u, Napi::String::New(env, name));
   a.Set(1u, Napi::String::New(env, description));
   return a;
+}
+
+// The user name of a uid, or undefined when the C library knows none.
+Napi::Value Addon::UserName(const Napi::CallbackInfo& info) {
+  char name[256];
+  if (nsb_user_name(info[0].As<Napi::Number>().Uint32Value(), name, sizeof(name)) < 0) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), name);
+}
+
+Napi::Value Addon::BindNs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), nsb_bind_ns(Int(info, 0), Str(info, 1).c_str()));
+}
+
+Napi::Value Addon::UmountDetach(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), nsb_umount_detach(Str(info, 0).c_str()));
+}
+
+Napi::Value Addon::MakeSharedMountpoint(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), nsb_make_shared_mountpoint(Str(info, 0).c_str()));
+}
+
+Napi::Value Addon::BindNewNetns(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), nsb_bind_new_netns(Str(info, 0).c_str()));
 }
 
 NODE_API_ADDON(Addon)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -151,4 +152,15 @@ const char *nsb_errno_description(int err) {
 #else
   return strerror(err);
 #endif
+}
+
+int nsb_user_name(uint32_t uid, char *name, size_t size) {
+  struct passwd pw, *found = NULL;
+  char buf[4096];
+  int r = getpwuid_r(uid, &pw, buf, sizeof(buf), &found);
+  if (r != 0) return -r;
+  if (!found || !found->pw_name) return -ENOENT;
+  if (strlen(found->pw_name) >= size) return -ERANGE;
+  strcpy(name, found->pw_name);
+  return 0;
 }

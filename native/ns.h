@@ -7,6 +7,7 @@
 #ifndef NSBIND_NS_H
 #define NSBIND_NS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -76,6 +77,9 @@ int nsb_fchdir(int fd);
 /* Errno name ("EUSERS") and description, for errnos libuv has no name for; NULL if unknown. */
 const char *nsb_errno_name(int err);
 const char *nsb_errno_description(int err);
+
+/* The user name of uid from the C library (NSS, like lsns): 0, or -ENOENT if it has none. */
+int nsb_user_name(uint32_t uid, char *name, size_t size);
 
 #ifdef __cplusplus
 }

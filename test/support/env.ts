@@ -62,7 +62,7 @@ export interface Fixture {
  * "ready"; `pid` is the process in the namespaces (the forked child, with --fork).
  */
 export async function fixture(flags: string[], { asNobody = false, setup = '' } = {}): Promise<Fixture> {
-  const script = `${setup ? `${setup} && ` : ''}echo ready; exec sleep 1000`;
+  const script = `${setup ? `${setup} && ` : ''}echo ready && exec sleep 1000`; // a failed setup ends the fixture
   const argv = [...(asNobody ? NOBODY : []), 'unshare', ...flags, 'sh', '-c', script];
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,0 +1,110 @@
+// The CLI's plumbing: a command table, dispatch, argument parsing and the
+// one-line error report. Commands are modules with a `Command` export.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { NamespaceError } from '../errors.js';
+
+/** Where a command writes, and how the terminal looks. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colour and tables fitted to `columns`: only when stdout is a terminal. */
+  tty: boolean;
+  columns: number | undefined;
+}
+
+export interface Command {
+  name: string;
+  aliases?: readonly string[];
+  /** One line for the command list. */
+  summary: string;
+  /** The full --help text. */
+  usage: string;
+  /** Runs the command; returns the exit status (a promise, for commands that wait for a child). */
+  run(args: string[], io: Io): number | Promise<number>;
+}
+
+/** Bad input: reported as one line, exit status 2. */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+
+/**
+ * util.parseArgs in strict mode, plus -h/--help (prints the command's usage
+ * and returns undefined) and a count of positionals (UsageError outside it).
+ */
+export function parse<O extends Options>(
+  command: Command,
+  args: string[],
+  io: Io,
+  options: O,
+  positionals: { min: number; max: number; names: string },
+): Parsed<O> | undefined {
+  let parsed: Parsed<O>;
+  try {
+    const all = { ...options, help: { type: 'boolean', short: 'h' } } as O;
+    parsed = parseArgs({ args, options: all, strict: true, allowPositionals: true });
+  } catch (e) {
+    // "Unknown option '--x'. To specify a positional argument …": the first sentence says it
+    throw new UsageError(lowerFirst((e as Error).message.split('. ')[0]!));
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    io.out(command.usage);
+    return undefined;
+  }
+  const n = parsed.positionals.length;
+  if (n < positionals.min) throw new UsageError(`missing ${positionals.names}`);
+  if (n > positionals.max) throw new UsageError(`unexpected argument '${parsed.positionals[positionals.max]}'`);
+  return parsed;
+}
+
+/** A PID argument: digits, 1 to 2^31-1. */
+export function pidArgument(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 0x7fffffff) throw new UsageError(`invalid PID '${value}'`);
+  return n;
+}
+
+/** Run `args[0]` from `commands`; `prog` is the command line so far ("nsbind", "nsbind netns"). */
+export async function dispatch(prog: string, commands: readonly Command[], args: string[], io: Io, usage: string): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === '-h' || name === '--help' || name === 'help') {
+    io.out(usage);
+    return 0;
+  }
+  if (name === undefined) return fail(prog, new UsageError(`missing command (see '${prog} --help')`), io);
+  const command = commands.find((c) => c.name === name || c.aliases?.includes(name));
+  if (!command) {
+    const what = name.startsWith('-') ? 'option' : 'command';
+    return fail(prog, new UsageError(`unknown ${what} '${name}' (see '${prog} --help')`), io);
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    return fail(`${prog} ${command.name}`, e, io);
+  }
+}
+
+/** The command list for a usage text. */
+export function commandList(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+}
+
+/**
+ * One clear line on stderr (with the hint, for a failed system call), no
+ * stack: usage errors exit 2; failed system calls and rejected arguments
+ * (TypeError, RangeError) exit 1.
+ */
+function fail(prog: string, error: unknown, io: Io): number {
+  if (error instanceof UsageError || error instanceof NamespaceError || error instanceof TypeError || error instanceof RangeError) {
+    const hint = error instanceof NamespaceError && error.hint ? ` — ${lowerFirst(error.hint)}` : '';
+    io.err(`${prog}: ${error.message}${hint}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+  throw error; // a bug: let Node print it
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// nsbind: the command-line tool. Each command is a module in this directory;
+// `run`, `enter` and `netns exec` join the table once spawn exists.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commandList, dispatch, type Command, type Io } from './command.js';
+import { info } from './info.js';
+import { ls } from './ls.js';
+import { netnsCommand } from './netns.js';
+
+const commands: readonly Command[] = [ls, info, netnsCommand];
+
+const usage = `Usage: nsbind COMMAND [OPTIONS]
+
+Linux namespaces from Node.js: list, inspect and keep them.
+
+Commands:
+${commandList(commands)}
+
+Run 'nsbind COMMAND --help' for more. 'nsbind --version' prints the version.
+`;
+
+const io: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  tty: process.stdout.isTTY === true,
+  columns: process.stdout.columns,
+};
+
+const args = process.argv.slice(2);
+if (args[0] === '--version' || args[0] === '-V') {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  io.out(`nsbind ${version}\n`);
+} else {
+  void dispatch('nsbind', commands, args, io, usage).then((status) => {
+    process.exitCode = status;
+  });
+}

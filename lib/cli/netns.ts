@@ -1,0 +1,72 @@
+// nsbind netns add|del|ls NAME: named network namespaces, shared with `ip netns`.
+// (`exec` joins this table once spawn exists.)
+import * as netns from '../netns.js';
+import { commandList, dispatch, parse, type Command, type Io } from './command.js';
+
+const add: Command = {
+  name: 'add',
+  summary: 'create a network namespace named NAME (ip netns add)',
+  usage: `Usage: nsbind netns add NAME
+
+Create a network namespace and bind-mount it on /run/netns/NAME, where
+\`ip netns\` finds it. No thread of nsbind itself changes namespace.
+`,
+  run(args: string[], io: Io): number {
+    const parsed = parse(this, args, io, {}, { min: 1, max: 1, names: 'NAME' });
+    if (!parsed) return 0;
+    netns.create(parsed.positionals[0]!).close();
+    return 0;
+  },
+};
+
+const del: Command = {
+  name: 'del',
+  aliases: ['delete'],
+  summary: 'remove the name NAME (ip netns delete)',
+  usage: `Usage: nsbind netns del NAME
+
+Unmount and remove /run/netns/NAME. The namespace itself lives on while
+processes or open files still use it.
+`,
+  run(args: string[], io: Io): number {
+    const parsed = parse(this, args, io, {}, { min: 1, max: 1, names: 'NAME' });
+    if (!parsed) return 0;
+    netns.remove(parsed.positionals[0]!);
+    return 0;
+  },
+};
+
+const ls: Command = {
+  name: 'ls',
+  aliases: ['list'],
+  summary: 'list the names, one a line (ip netns list)',
+  usage: `Usage: nsbind netns ls
+
+Print the names in /run/netns (/var/run/netns without /run), one a line.
+`,
+  run(args: string[], io: Io): number {
+    if (!parse(this, args, io, {}, { min: 0, max: 0, names: '' })) return 0;
+    io.out(netns.list().map((name) => `${name}\n`).join(''));
+    return 0;
+  },
+};
+
+const commands: readonly Command[] = [add, del, ls];
+
+export const netnsCommand: Command = {
+  name: 'netns',
+  summary: 'named network namespaces, shared with ip netns',
+  usage: `Usage: nsbind netns COMMAND [NAME]
+
+Named network namespaces in /run/netns, interoperable with iproute2.
+Without a command: ls.
+
+Commands:
+${commandList(commands)}
+
+Run 'nsbind netns COMMAND --help' for more.
+`,
+  run(args: string[], io: Io): Promise<number> {
+    return dispatch('nsbind netns', commands, args.length === 0 ? ['ls'] : args, io, this.usage);
+  },
+};

@@ -1,0 +1,79 @@
+// Named network namespaces, interoperable with iproute2 (`ip netns`): a name
+// is a bind mount of a network namespace on /run/netns/NAME.
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { NamespaceError, check, fromFsError } from './errors.js';
+import { Namespace } from './namespace.js';
+import { native } from './native.js';
+import { bindOntoFile } from './persist.js';
+import * as validate from './validate.js';
+
+const EINVAL = -22;
+
+/** Where iproute2 keeps the names: /run/netns, or /var/run/netns on a system without /run. */
+export function directory(): string {
+  return statSync('/run', { throwIfNoEntry: false })?.isDirectory() ? '/run/netns' : '/var/run/netns';
+}
+
+/** The file that holds network namespace `name` (for `nsenter --net=…` and friends). */
+export function path(name: string): string {
+  return `${directory()}/${validate.netnsName(name)}`;
+}
+
+/**
+ * Create a network namespace named `name`, as `ip netns add NAME` does, and
+ * return a handle on it. The namespace is made on a short-lived thread of its
+ * own: no thread of the caller changes namespace.
+ */
+export function create(name: string): Namespace {
+  const target = path(name);
+  const dir = directory();
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fromFsError(e, { syscall: 'mkdir', path: dir });
+  }
+  check(native.makeSharedMountpoint(dir), { syscall: 'mount', path: dir });
+  bindOntoFile(target, 'net', () => native.bindNewNetns(target), `A network namespace named "${name}" already exists.`);
+  return Namespace.open(target);
+}
+
+/** A handle on the network namespace named `name` (made by create() or `ip netns add`). */
+export function open(name: string): Namespace {
+  const file = path(name);
+  let ns: Namespace;
+  try {
+    ns = Namespace.open(file);
+  } catch (e) {
+    if (!(e instanceof NamespaceError) || e.code !== 'ENOENT') throw e;
+    throw new NamespaceError(e.errno, { syscall: 'open', path: file, hint: `There is no network namespace named "${name}".` }, { cause: e });
+  }
+  if (ns.type === 'net') return ns;
+  ns.close();
+  throw new NamespaceError(EINVAL, { syscall: 'open', path: file, hint: `${file} holds a ${ns.type} namespace, not a network namespace.` });
+}
+
+/** The names of the network namespaces, as `ip netns list` shows them (sorted). */
+export function list(): string[] {
+  const dir = directory();
+  try {
+    return readdirSync(dir).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fromFsError(e, { syscall: 'scandir', path: dir });
+  }
+}
+
+/**
+ * Remove the name, as `ip netns delete NAME` does: lazily unmount and unlink
+ * it. The namespace itself lives on while processes or fds still use it.
+ */
+export function remove(name: string): void {
+  const file = path(name);
+  native.umountDetach(file); // a file left without a mount is removed all the same, as iproute2 does
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    const hint = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `There is no network namespace named "${name}".` : undefined;
+    throw fromFsError(e, { syscall: 'unlink', path: file, hint });
+  }
+}

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nsbind, oneLineError } from '../support/cli.js';
+import { isRoot, itRoot } from '../support/env.js';
+import { ipNetnsList, netnsName, removeNetns } from '../support/mounts.js';
+
+const names = new Set<string>();
+function fresh(): string {
+  const name = netnsName();
+  names.add(name);
+  return name;
+}
+afterEach(() => {
+  removeNetns(names);
+  names.clear();
+});
+
+describe('nsbind netns', () => {
+  itRoot('add, then ip netns lists and enters it; ls; del', () => {
+    const name = fresh();
+    expect(nsbind(['netns', 'add', name])).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    expect(ipNetnsList()).toContain(name);
+    expect(execFileSync('ip', ['netns', 'exec', name, 'ip', '-o', 'link', 'show'], { encoding: 'utf8' }).trim()).toMatch(/^1: lo:[^\n]*$/);
+    expect(nsbind(['netns', 'ls']).stdout.split('\n')).toContain(name);
+    expect(nsbind(['netns']).stdout.split('\n')).toContain(name); // ls is the default, as for ip netns
+    expect(nsbind(['netns', 'del', name]).status).toBe(0);
+    expect(ipNetnsList()).not.toContain(name);
+    expect(existsSync(`/run/netns/${name}`)).toBe(false);
+  });
+
+  itRoot('a name made by ip netns add: listed, deleted', () => {
+    const name = fresh();
+    execFileSync('ip', ['netns', 'add', name]);
+    expect(nsbind(['netns', 'list']).stdout.split('\n')).toContain(name);
+    expect(nsbind(['netns', 'delete', name]).status).toBe(0);
+    expect(ipNetnsList()).not.toContain(name);
+  });
+
+  itRoot('add an existing name: one line, exit 1', () => {
+    const name = fresh();
+    execFileSync('ip', ['netns', 'add', name]);
+    const r = nsbind(['netns', 'add', name]);
+    expect(oneLineError(r)).toBe(`nsbind netns add: EEXIST: file already exists, open '/run/netns/${name}' — a network namespace named "${name}" already exists.`);
+    expect(r.status).toBe(1);
+  });
+
+  it('bad input and failures: one line each', () => {
+    const name = fresh();
+    expect(oneLineError(nsbind(['netns', 'del', name]))).toBe(
+      `nsbind netns del: ENOENT: no such file or directory, unlink '/run/netns/${name}' — there is no network namespace named "${name}".`,
+    );
+    expect(oneLineError(nsbind(['netns', 'add', 'a/b']))).toBe('nsbind netns add: name must be a single file name (no \'/\', not \'.\' or \'..\'), got "a/b"');
+    expect(oneLineError(nsbind(['netns', 'add', 'x', 'y']))).toBe("nsbind netns add: unexpected argument 'y'");
+    expect(oneLineError(nsbind(['netns', 'del']))).toBe('nsbind netns del: missing NAME');
+  });
+
+  it('as nobody: add fails in one line and leaves no name', () => {
+    const name = fresh();
+    const r = nsbind(['netns', 'add', name], { asNobody: isRoot });
+    expect(oneLineError(r)).toMatch(/^nsbind netns add: (EACCES|EPERM): /);
+    expect(nsbind(['netns', 'ls']).stdout.split('\n')).not.toContain(name);
+  });
+});
