@@ -38,9 +38,11 @@ export const NAMESPACE_TYPES: readonly NamespaceType[] = Object.freeze(
 /** Every CLONE_NEW* bit ORed together. */
 export const ALL_NAMESPACE_FLAGS = NAMESPACE_TYPES.reduce((m, t) => m | FLAGS[t], 0);
 
-/** Flags unshare(2) accepts: the namespace bits plus the per-thread state bits. */
-export const UNSHARE_FLAGS =
-  ALL_NAMESPACE_FLAGS | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+/**
+ * Flags unshare() passes on: the namespace bits plus the per-thread state bits
+ * the kernel takes. Not CLONE_FILES: it is refused (see unshare.ts).
+ */
+export const UNSHARE_FLAGS = ALL_NAMESPACE_FLAGS | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
 
 export function unknownType(value: unknown): TypeError {
   return new TypeError(`unknown namespace type ${describe(value)}: expected one of ${NAMESPACE_TYPES.join(', ')}`);

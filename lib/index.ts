@@ -1,6 +1,5 @@
 // nsbind: Linux namespaces for Node.js.
 export {
-  CLONE_FILES,
   CLONE_FS,
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,

@@ -45,6 +45,7 @@ export class Subprocess extends EventEmitter {
       const status: ExitStatus = { code: signal ? null : code, signal: signal ? (signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals)) : null };
       this.exitCode = status.code;
       this.signalCode = status.signal;
+      this.stdin?.destroy(); // nobody reads it any more (child_process does the same)
       this.emit('exit', status.code, status.signal);
       return status;
     });

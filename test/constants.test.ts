@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as nsbind from '../lib/index.js';
 import { compileC } from './support/cc.js';
 
-const NAMES = ['CLONE_NEWCGROUP', 'CLONE_NEWIPC', 'CLONE_NEWNS', 'CLONE_NEWNET', 'CLONE_NEWPID', 'CLONE_NEWTIME', 'CLONE_NEWUSER', 'CLONE_NEWUTS', 'CLONE_FS', 'CLONE_FILES', 'CLONE_SYSVSEM'] as const;
+const NAMES = ['CLONE_NEWCGROUP', 'CLONE_NEWIPC', 'CLONE_NEWNS', 'CLONE_NEWNET', 'CLONE_NEWPID', 'CLONE_NEWTIME', 'CLONE_NEWUSER', 'CLONE_NEWUTS', 'CLONE_FS', 'CLONE_SYSVSEM'] as const;
 
 describe('constants', () => {
   it('match the values in the system headers', () => {

@@ -109,6 +109,7 @@ describe('Subprocess', () => {
     const fds = fdCount();
     for (let i = 0; i < 200; i++) {
       await sh('exit 0').exited;
+      await spawn('/bin/true').closed; // all three stdio piped; stdin never written to or ended by us
       try {
         spawn('/nonexistent');
       } catch {

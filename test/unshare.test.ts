@@ -112,6 +112,7 @@ describe('unshare (calling thread only)', () => {
     expect(() => unshare(Number.NaN)).toThrow(RangeError);
     expect(() => unshare(2 ** 32)).toThrow(RangeError);
     expect(() => unshare(0x1)).toThrow(/bits unshare\(2\) does not take: 0x1/);
+    expect(() => unshare(0x400)).toThrow(/CLONE_FILES is refused.*libuv pool/); // CLONE_FILES
     expect(() => unshare(null as never)).toThrow(TypeError);
     expect(() => unshare({} as never)).toThrow(TypeError);
     expect(() => unshare(1n as never)).toThrow(TypeError);
