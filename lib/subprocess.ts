@@ -46,6 +46,8 @@ export class Subprocess extends EventEmitter {
       this.exitCode = status.code;
       this.signalCode = status.signal;
       this.stdin?.destroy(); // nobody reads it any more (child_process does the same)
+      // output nobody asked for is drained, so that `closed` can follow (as child_process flushes stdio)
+      for (const out of [this.stdout, this.stderr]) if (out && out.readableFlowing === null) out.resume();
       this.emit('exit', status.code, status.signal);
       return status;
     });

@@ -58,7 +58,7 @@ function loadIn(dir: string): Loaded {
 
 describe('loader', () => {
   it('detects the C library this node runs on (agrees with process.report)', () => {
-    const header = process.report.getReport().header as { glibcVersionRuntime?: string };
+    const { header } = process.report.getReport() as { header: { glibcVersionRuntime?: string } };
     expect(libc()).toBe(header.glibcVersionRuntime ? 'glibc' : 'musl');
   });
 
