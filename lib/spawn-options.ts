@@ -112,6 +112,10 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     if (!create.has('mnt')) throw new TypeError(`${n} needs a new mount namespace: add 'mnt' to options.namespaces`);
     return v;
   });
+  const mountProc = flag(o.mountProc, 'options.mountProc');
+  if (mountProc && (propagation === 'shared' || propagation === 'unchanged')) {
+    throw new TypeError(`options.mountProc needs 'private' or 'slave' propagation: with '${propagation}' the new /proc could propagate into the parent's mount namespace and hide its /proc`);
+  }
   return {
     file: program,
     argv,
@@ -122,7 +126,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     ...userMaps,
     hostname: uts('hostname'),
     domainname: uts('domainname'),
-    mountProc: flag(o.mountProc, 'options.mountProc'),
+    mountProc,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),

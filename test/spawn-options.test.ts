@@ -36,6 +36,8 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['too many map lines', '/bin/true', [], { namespaces: ['user'], gidMap: Array.from({ length: 341 }, (_, i) => ({ inside: i, outside: i, count: 1 })) }, RangeError],
   ['setgroups bogus', '/bin/true', [], { namespaces: ['user'], setgroups: 'maybe' }, TypeError],
   ['propagation without a new mnt', '/bin/true', [], { propagation: 'private' }, TypeError],
+  ['mountProc with shared propagation (would reach the host)', '/bin/true', [], { mountProc: true, propagation: 'shared' }, TypeError],
+  ['mountProc with unchanged propagation', '/bin/true', [], { mountProc: true, propagation: 'unchanged' }, TypeError],
   ['propagation bogus', '/bin/true', [], { namespaces: ['mnt'], propagation: 'rprivate' }, TypeError],
   ['timeOffsets unknown clock', '/bin/true', [], { timeOffsets: { realtime: 5 } }, TypeError],
   ['timeOffsets NaN', '/bin/true', [], { timeOffsets: { boottime: Number.NaN } }, RangeError],
