@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Namespace, NamespaceError, listNamespaces, netns, persist, withNamespaces } from '../lib/index.js';
-import { isRoot, itRoot, runNode, threadNamespaces } from './support/env.js';
+import { Namespace, listNamespaces, netns, persist, withNamespaces } from '../lib/index.js';
+import { isRoot, itRoot, runNode, threadNamespaces, thrown } from './support/env.js';
 import { ipNetnsList, netnsName, removeNetns } from './support/mounts.js';
 
 const names = new Set<string>();
@@ -16,15 +16,6 @@ afterEach(() => {
   names.clear();
 });
 
-function thrown(fn: () => unknown): NamespaceError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NamespaceError);
-    return e as NamespaceError;
-  }
-  throw new Error('expected a NamespaceError');
-}
 
 describe('netns: named network namespaces shared with iproute2', () => {
   it('names are checked as iproute2 checks them, before any syscall', () => {

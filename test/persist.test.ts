@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NAMESPACE_TYPES, Namespace, NamespaceError, listNamespaces, persist, release } from '../lib/index.js';
-import { fixture, isRoot, itRoot, runNode } from './support/env.js';
+import { NAMESPACE_TYPES, Namespace, listNamespaces, persist, release } from '../lib/index.js';
+import { fixture, isRoot, itRoot, runNode, thrown } from './support/env.js';
 import { mountsUnder, removeScratch, scratchDir } from './support/mounts.js';
 
 const dirs: string[] = [];
@@ -16,15 +16,6 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeScratch(dir);
 });
 
-function thrown(fn: () => unknown): NamespaceError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NamespaceError);
-    return e as NamespaceError;
-  }
-  throw new Error('expected a NamespaceError');
-}
 
 describe('persist and release', () => {
   itRoot('keeps a network namespace after its last process exits; nsenter enters it through the file; release lets it go', async () => {

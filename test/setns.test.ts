@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLONE_NEWNET, CLONE_NEWUSER, CLONE_NEWUTS, Namespace, NamespaceError, Pidfd, setns, type NamespaceType } from '../lib/index.js';
-import { fdCount, fixture, isRoot, itRoot, runNode, type Fixture } from './support/env.js';
+import { CLONE_NEWNET, CLONE_NEWUSER, CLONE_NEWUTS, Namespace, Pidfd, setns, type NamespaceType } from '../lib/index.js';
+import { fdCount, fixture, isRoot, itRoot, runNode, thrown, type Fixture } from './support/env.js';
 
 const ino = (type: NamespaceType) => statSync(`/proc/thread-self/ns/${type}`).ino;
 
-function thrown(fn: () => unknown): NamespaceError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NamespaceError);
-    return e as NamespaceError;
-  }
-  throw new Error('expected a NamespaceError');
-}
 
 describe('setns (calling thread only)', () => {
   let box: Fixture; // util-linux: new net, uts, mnt, time namespaces

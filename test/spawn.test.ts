@@ -1,23 +1,13 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Namespace, NamespaceError, spawn, type NamespaceType } from '../lib/index.js';
+import { Namespace, spawn, type NamespaceType } from '../lib/index.js';
 import { compileC } from './support/cc.js';
-import { DIST, fdCount, fixture, isRoot, itRoot, nsLink, output, runNode, zombies, type Fixture } from './support/env.js';
+import { fdCount, fixture, isRoot, itRoot, nsLink, output, runNode, zombies, thrown, type Fixture } from './support/env.js';
 
 const sh = (script: string, options = {}) => spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
 
-function thrown(fn: () => unknown): NamespaceError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NamespaceError);
-    return e as NamespaceError;
-  }
-  throw new Error('expected a NamespaceError');
-}
 
 describe('spawn: new namespaces', () => {
   itRoot('uts: hostname and domain name inside, a different uts inode, the host untouched', async () => {

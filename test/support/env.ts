@@ -3,8 +3,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { it, type TestContext } from 'vitest';
-import type { NamespaceType } from '../../lib/index.js';
+import { expect, it, type TestContext } from 'vitest';
+import { NamespaceError, type NamespaceType } from '../../lib/index.js';
 
 export const isRoot = process.geteuid?.() === 0;
 /** Prefix that runs a command as nobody:nogroup without supplementary groups. */
@@ -18,6 +18,17 @@ export function itRoot(name: string, fn: (ctx: TestContext) => unknown, timeout?
     if (!isRoot) ctx.skip('needs root (CAP_SYS_ADMIN in the initial user namespace)');
     return fn(ctx);
   }, timeout);
+}
+
+/** The NamespaceError `fn` throws (fails the test if it throws anything else, or nothing). */
+export function thrown(fn: () => unknown): NamespaceError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(NamespaceError);
+    return e as NamespaceError;
+  }
+  throw new Error('expected a NamespaceError');
 }
 
 /** Inode of a /proc ns link, e.g. nsInode('/proc/thread-self/ns/net'). */
