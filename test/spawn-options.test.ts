@@ -35,6 +35,8 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['uidMap past the last id', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 4294967294, outside: 0, count: 5 }] }, RangeError],
   ['too many map lines', '/bin/true', [], { namespaces: ['user'], gidMap: Array.from({ length: 341 }, (_, i) => ({ inside: i, outside: i, count: 1 })) }, RangeError],
   ['setgroups bogus', '/bin/true', [], { namespaces: ['user'], setgroups: 'maybe' }, TypeError],
+  ['mountSys not a boolean', '/bin/true', [], { mountSys: 1 }, TypeError],
+  ['mountSys with a joined mnt', '/bin/true', [], { mountSys: true, join: { mnt: '/proc/self/ns/mnt' } }, TypeError],
   ['propagation without a new mnt', '/bin/true', [], { propagation: 'private' }, TypeError],
   ['propagation bogus', '/bin/true', [], { namespaces: ['mnt'], propagation: 'rprivate' }, TypeError],
   ['timeOffsets unknown clock', '/bin/true', [], { timeOffsets: { realtime: 5 } }, TypeError],
