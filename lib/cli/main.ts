@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// nsbind: the command-line tool. Each command is a module in this directory;
-// `run`, `enter` and `netns exec` join the table once spawn exists.
+// nsbind: the command-line tool. Each command is a module in this directory.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandList, dispatch, type Command, type Io } from './command.js';
 import { info } from './info.js';
 import { ls } from './ls.js';
 import { netnsCommand } from './netns.js';
+import { run } from './run.js';
 
-const commands: readonly Command[] = [ls, info, netnsCommand];
+const commands: readonly Command[] = [ls, info, run, netnsCommand];
 
 const usage = `Usage: nsbind COMMAND [OPTIONS]
 
