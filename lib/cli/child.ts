@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import type { NamespaceType } from '../constants.js';
+import { NamespaceError } from '../errors.js';
 import { spawn, type SpawnOptions } from '../spawn.js';
 import type { Subprocess } from '../subprocess.js';
 
@@ -27,6 +28,11 @@ const FLAG_TYPES: Record<keyof typeof NAMESPACE_FLAGS, NamespaceType> = {
 /** The namespace types whose flags were given. */
 export function flaggedTypes(values: Partial<Record<keyof typeof NAMESPACE_FLAGS, boolean | undefined>>): NamespaceType[] {
   return Object.entries(FLAG_TYPES).filter(([flag]) => values[flag as keyof typeof NAMESPACE_FLAGS]).map(([, type]) => type);
+}
+
+/** The same failure, with a hint in the CLI's terms (the option to add) instead of the API's. */
+export function withHint(error: NamespaceError, hint: string): NamespaceError {
+  return new NamespaceError(error.errno, { syscall: error.syscall, path: error.path, step: error.step, hint }, { cause: error });
 }
 
 /**

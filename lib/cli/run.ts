@@ -1,7 +1,7 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
 import { NamespaceError } from '../errors.js';
 import type { SpawnOptions } from '../spawn.js';
-import { NAMESPACE_FLAGS, flaggedTypes, runCommand } from './child.js';
+import { NAMESPACE_FLAGS, flaggedTypes, runCommand, withHint } from './child.js';
 import { UsageError, parseBeforeCommand, type Command, type Io } from './command.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
@@ -78,7 +78,11 @@ export const run: Command = {
     try {
       return runCommand(parsed.command, options);
     } catch (e) {
-      throw namespaces.includes('user') ? e : withUserHint(e);
+      // refused for want of privilege: the option that gives it
+      if (e instanceof NamespaceError && e.code === 'EPERM' && e.step === 'clone' && !namespaces.includes('user')) {
+        throw withHint(e, 'Creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).');
+      }
+      throw e;
     }
   },
 };
@@ -87,11 +91,4 @@ function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+(\.\d+)?$/.test(value)) throw new UsageError(`invalid --${flag} '${value}' (seconds)`);
   return Number(value);
-}
-
-/** Refused for want of privilege: point at the flag that gives it rather than at the spawn option. */
-function withUserHint(error: unknown): unknown {
-  if (!(error instanceof NamespaceError) || error.code !== 'EPERM' || error.step !== 'clone') return error;
-  const hint = 'Creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).';
-  return new NamespaceError(error.errno, { syscall: error.syscall, step: error.step, hint }, { cause: error });
 }
