@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, nsbind, oneLineError } from '../support/cli.js';
 import { ROOT_DIR } from '../support/env.js';
 
-const COMMANDS = ['ls', 'info', 'run', 'enter', 'netns', 'netns add', 'netns del', 'netns ls'];
+const COMMANDS = ['ls', 'info', 'run', 'enter', 'netns', 'netns add', 'netns del', 'netns ls', 'netns exec'];
 
 describe('nsbind: commands, help and bad input', () => {
   it('--help lists the commands; --version prints the package version', () => {
