@@ -52,25 +52,31 @@ export function runCommand(command: readonly string[], options: SpawnOptions): P
   const shell = process.env['SHELL'] || '/bin/sh';
   const [file, ...args] = command.length > 0 ? command : [shell];
   const argv0 = command.length > 0 ? undefined : basename(shell);
-  return wait(spawn(file!, args, { ...options, argv0, stdio: 'inherit' }));
-}
-
-async function wait(child: Subprocess): Promise<number> {
+  // Listening before the command starts: a signal sent as soon as it runs must not find us without
+  // a handler (and so end us). Handlers run on the event loop, so only once `child` is set.
+  let child: Subprocess | undefined;
   const forward = (signal: NodeJS.Signals) => {
     if ((signal === 'SIGINT' || signal === 'SIGQUIT') && inForeground()) return; // the terminal sent it to the command too
     try {
-      child.kill(signal);
+      child?.kill(signal);
     } catch {
       // not ours to signal any more (it became another user): it goes on, as it would under a shell
     }
   };
+  const stop = () => {
+    for (const signal of FORWARDED) process.off(signal, forward);
+  };
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
-    const { code, signal } = await child.exited;
-    return signal === null ? code! : 128 + signalNumber(signal);
-  } finally {
-    for (const signal of FORWARDED) process.off(signal, forward);
+    child = spawn(file!, args, { ...options, argv0, stdio: 'inherit' });
+  } catch (e) {
+    stop();
+    throw e;
   }
+  return child.exited.then(({ code, signal }) => {
+    stop();
+    return signal === null ? code! : 128 + signalNumber(signal);
+  });
 }
 
 /** Whether we are in the foreground process group of our terminal (/proc/self/stat: pgrp = tpgid), as the command is. */

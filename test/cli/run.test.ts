@@ -80,16 +80,18 @@ describe('nsbind run: exit status and signals', () => {
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)('%s sent to nsbind reaches the command', async (signal) => {
     const name = signal.slice(3);
-    const script = `trap 'echo got ${name}; exit 3' ${name}; echo ready; while :; do sleep 0.05; done`;
+    const script = `trap 'echo got ${name}; exit 3' ${name}; echo ready; for i in $(seq 200); do sleep 0.05; done`; // gone in 10 s regardless
     const cli = await startNsbind(['run', '-r', '--', 'sh', '-c', script], unprivileged);
     process.kill(cli.pid, signal);
     expect(await cli.result).toEqual({ status: 3, stdout: `ready\ngot ${name}\n`, stderr: '' });
   });
 
-  it('the signal handlers go once the command has exited', () => {
+  it('the signal handlers go once the command has exited, or failed to start', () => {
     const script = `const { runCommand } = require('./dist/cli/child.js');
-      runCommand(['true'], {}).then((status) => console.log(status, ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((s) => process.listenerCount(s)).join('')));`;
-    expect(runNode(script, unprivileged).trim()).toBe('0 000000');
+      const listeners = () => ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((s) => process.listenerCount(s)).join('');
+      try { runCommand(['/nonexistent'], {}); } catch (e) { console.log(e.step, listeners()); }
+      runCommand(['true'], {}).then((status) => console.log(status, listeners()));`;
+    expect(runNode(script, unprivileged).trim().split('\n')).toEqual(['exec 000000', '0 000000']);
   });
 
   it('on a terminal, Ctrl-C reaches the command once (from the terminal, not passed on again)', async () => {
