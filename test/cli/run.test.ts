@@ -76,6 +76,7 @@ describe('nsbind run: exit status and signals', () => {
     expect(nsbind(['run', '--', 'sh', '-c', 'exit 7'], unprivileged).status).toBe(7);
     expect(nsbind(['run', '--', 'sh', '-c', 'kill -TERM $$'], unprivileged).status).toBe(128 + 15);
     expect(nsbind(['run', '-r', '--', 'sh', '-c', 'kill -KILL $$'], unprivileged).status).toBe(128 + 9);
+    expect(nsbind(['run', '--', 'sh', '-c', 'kill -40 $$'], unprivileged).status).toBe(128 + 40); // real-time: no name in Node
   });
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)('%s sent to nsbind reaches the command', async (signal) => {
