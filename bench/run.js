@@ -1,6 +1,6 @@
 // npm run bench: every suite, one run, ratios printed. Needs root.
 'use strict';
-const suites = [require('./core'), require('./spawn'), require('./inspect')];
+const suites = [require('./core'), require('./spawn'), require('./inspect'), require('./cli')];
 
 (async () => {
   if (process.geteuid() !== 0) {

@@ -151,6 +151,8 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
       if (c.step === 'mount:/proc')
         return 'Mounting proc in a user namespace needs a pid namespace owned by it (add \'pid\' to namespaces) ' +
           'and an existing, fully visible /proc.';
+      if (c.step === 'mount:/sys')
+        return 'Mounting sysfs in a user namespace needs a network namespace owned by it (add \'net\' to namespaces).';
       if (c.request === 'NS_GET_PARENT' || c.request === 'NS_GET_USERNS')
         return 'The namespace asked for lies outside the caller\'s user namespace (this is the top of the hierarchy visible here).';
       return 'This needs CAP_SYS_ADMIN in the user namespace that owns the target namespace. Unprivileged users get ' +

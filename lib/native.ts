@@ -74,6 +74,7 @@ export interface NativeSpawnOptions {
   propagation: number;
   root?: string | undefined;
   mountProc: 0 | 1;
+  mountSys: 0 | 1;
   cwd?: string | undefined;
   setsid: 0 | 1;
   uid: number;

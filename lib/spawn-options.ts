@@ -34,6 +34,11 @@ export interface SpawnOptions {
   domainname?: string;
   /** Mount a fresh /proc (implies a new mount namespace; with a new pid namespace it shows only the child's). */
   mountProc?: boolean;
+  /**
+   * Mount a fresh sysfs on /sys in place of the old one (implies a new mount namespace): it shows
+   * the network devices of the child's network namespace, as `ip netns exec` arranges it.
+   */
+  mountSys?: boolean;
   /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
   propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
   /** chroot(2) into this directory before exec. */
@@ -71,6 +76,7 @@ export interface ParsedSpawn {
   hostname: string | undefined;
   domainname: string | undefined;
   mountProc: boolean;
+  mountSys: boolean;
   propagation: 'private' | 'slave' | 'shared' | 'unchanged';
   root: string | undefined;
   timensOffsets: string | undefined;
@@ -83,7 +89,7 @@ export interface ParsedSpawn {
 }
 
 const KEYS = new Set([
-  'namespaces', 'join', 'mapRootUser', 'uidMap', 'gidMap', 'setgroups', 'hostname', 'domainname', 'mountProc',
+  'namespaces', 'join', 'mapRootUser', 'uidMap', 'gidMap', 'setgroups', 'hostname', 'domainname', 'mountProc', 'mountSys',
   'propagation', 'root', 'timeOffsets', 'cwd', 'env', 'argv0', 'uid', 'gid', 'killOnParentDeath', 'setsid', 'stdio',
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
@@ -113,8 +119,11 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     return v;
   });
   const mountProc = flag(o.mountProc, 'options.mountProc');
-  if (mountProc && (propagation === 'shared' || propagation === 'unchanged')) {
-    throw new TypeError(`options.mountProc needs 'private' or 'slave' propagation: with '${propagation}' the new /proc could propagate into the parent's mount namespace and hide its /proc`);
+  const mountSys = flag(o.mountSys, 'options.mountSys');
+  for (const [mounts, key, dir] of [[mountProc, 'mountProc', '/proc'], [mountSys, 'mountSys', '/sys']] as const) {
+    if (mounts && (propagation === 'shared' || propagation === 'unchanged')) {
+      throw new TypeError(`options.${key} needs 'private' or 'slave' propagation: with '${propagation}' the new ${dir} could propagate into the parent's mount namespace and hide its ${dir}`);
+    }
   }
   return {
     file: program,
@@ -127,6 +136,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     hostname: uts('hostname'),
     domainname: uts('domainname'),
     mountProc,
+    mountSys,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
@@ -189,6 +199,7 @@ function namespaces(o: SpawnOptions): Set<NamespaceType> {
     create.add(t);
   }
   if (flag(o.mountProc, 'options.mountProc')) create.add('mnt'); // as unshare --mount-proc
+  if (flag(o.mountSys, 'options.mountSys')) create.add('mnt'); // as ip netns exec
   if (o.timeOffsets !== undefined) create.add('time');
   return create;
 }

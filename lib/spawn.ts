@@ -49,6 +49,7 @@ export function spawn(file: string, args?: readonly string[], options?: SpawnOpt
       propagation: PROPAGATION[parsed.propagation],
       root: parsed.root,
       mountProc: parsed.mountProc ? 1 : 0,
+      mountSys: parsed.mountSys ? 1 : 0,
       cwd: parsed.cwd,
       setsid: parsed.setsid ? 1 : 0,
       uid: parsed.uid,
@@ -161,6 +162,7 @@ function spawnError([errno, step, aux, pid]: [number, number, number, number], p
     case 'timens_offsets': Object.assign(context, { syscall: 'write', path: '/proc/self/timens_offsets' }); break;
     case 'mount:/': Object.assign(context, { syscall: 'mount', path: '/' }); break;
     case 'mount:/proc': Object.assign(context, { syscall: 'mount', path: '/proc' }); break;
+    case 'mount:/sys': Object.assign(context, { syscall: 'mount', path: '/sys' }); break;
     case 'chroot': context.path = parsed.root; break;
     case 'chdir': context.path = parsed.cwd ?? '/'; break;
     case 'exec': Object.assign(context, { syscall: 'execve', path: parsed.file }); break;

@@ -11,7 +11,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +56,7 @@ const char *const nsb_step_names[] = {
   [NSB_STEP_PROPAGATION] = "mount:/",
   [NSB_STEP_CHROOT] = "chroot",
   [NSB_STEP_MOUNT_PROC] = "mount:/proc",
+  [NSB_STEP_MOUNT_SYS] = "mount:/sys",
   [NSB_STEP_CHDIR] = "chdir",
   [NSB_STEP_SETSID] = "setsid",
   [NSB_STEP_SETGID] = "setgid",
@@ -214,6 +217,18 @@ CHILD static void child_join(struct nsb_spawn *s) {
   }
 }
 
+/* As ip netns exec: detach the old /sys and mount a sysfs, which shows the
+ * devices of the network namespace the child is in by now. Where the old one
+ * cannot be detached (a mount locked by a less privileged user namespace), the
+ * new one goes on top, read-only if the old one was (the kernel demands it). */
+CHILD static void child_mount_sys(struct nsb_spawn *s) {
+  unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  struct statfs st;
+  if (SYS(SYS_umount2, "/sys", MNT_DETACH) < 0 && SYS(SYS_statfs, "/sys", &st) == 0 && (st.f_flags & ST_RDONLY))
+    flags |= MS_RDONLY;
+  TRY(NSB_STEP_MOUNT_SYS, SYS(SYS_mount, "sysfs", "/sys", "sysfs", flags, 0));
+}
+
 /* execvp-like lookup without allocation: the path is built in s->exec_path. */
 CHILD __attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
   long r;
@@ -274,6 +289,7 @@ CHILD static int child_main(void *arg) {
     if (!s->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
   }
   if (s->mount_proc) TRY(NSB_STEP_MOUNT_PROC, SYS(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0));
+  if (s->mount_sys) child_mount_sys(s);
   if (s->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, s->cwd));
   if (s->setsid) TRY(NSB_STEP_SETSID, SYS(SYS_setsid, 0));
   if (s->gid >= 0 || s->uid >= 0) SYS(SYS_setgroups, 0, 0); /* may be refused (setgroups "deny"): fine */

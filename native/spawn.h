@@ -35,6 +35,7 @@ enum nsb_step {
   NSB_STEP_PROPAGATION, /* mount(NULL, "/", MS_REC|MS_PRIVATE…) */
   NSB_STEP_CHROOT,
   NSB_STEP_MOUNT_PROC,
+  NSB_STEP_MOUNT_SYS,
   NSB_STEP_CHDIR,
   NSB_STEP_SETSID,
   NSB_STEP_SETGID,
@@ -69,6 +70,7 @@ struct nsb_spawn {
   unsigned long propagation; /* 0, or MS_PRIVATE/MS_SLAVE/MS_SHARED (applied with MS_REC to "/") */
   const char *root;          /* chroot */
   int mount_proc;
+  int mount_sys;             /* a sysfs of the child's network namespace on /sys, as ip netns exec */
   const char *cwd;
   int setsid;
   int uid, gid;              /* -1: unchanged */

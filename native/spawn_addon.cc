@@ -81,6 +81,7 @@ Napi::Value Addon::Spawn(const Napi::CallbackInfo& info) {
   s.propagation = static_cast<unsigned long>(Int(o, "propagation"));
   s.root = p.Str(o, "root");
   s.mount_proc = Int(o, "mountProc");
+  s.mount_sys = Int(o, "mountSys");
   s.cwd = p.Str(o, "cwd");
   s.setsid = Int(o, "setsid");
   s.uid = Int(o, "uid");

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Namespace, spawn, type NamespaceType } from '../lib/index.js';
 import { compileC } from './support/cc.js';
-import { fdCount, fixture, isRoot, itRoot, nsLink, output, runNode, zombies, thrown, type Fixture } from './support/env.js';
+import { NOBODY, fdCount, fixture, isRoot, itRoot, nsLink, output, runNode, zombies, thrown, type Fixture } from './support/env.js';
 
 const sh = (script: string, options = {}) => spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
 
@@ -33,6 +33,27 @@ describe('spawn: new namespaces', () => {
     expect(pid).toBe(1);
     expect(procs).toBeLessThanOrEqual(4); // sh, ls, grep (and wc)
     expect(readFileSync('/proc/self/mountinfo', 'latin1')).toBe(hostMounts);
+  });
+
+  itRoot('net + mountSys: /sys shows the new namespace\'s devices (only lo); the host /sys is untouched', async () => {
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'latin1');
+    const out = await output(sh('ls /sys/class/net; grep -c " /sys " /proc/self/mountinfo', { namespaces: ['net'], mountSys: true }));
+    expect(out.stdout.trim().split('\n')).toEqual(['lo', '1']); // the old /sys detached, not covered
+    expect(readFileSync('/proc/self/mountinfo', 'latin1')).toBe(hostMounts);
+  });
+
+  // Under a user namespace the copied /sys is locked: the new sysfs goes on top, read-only if that one is.
+  const sysOnTop = `const { spawn } = require(process.env.NSBIND);
+    spawn('/bin/sh', ['-c', 'ls /sys/class/net; awk \\'$5 == "/sys" { n++; o = $6 } END { print n, substr(o, 1, 2) }\\' /proc/self/mountinfo'],
+      { namespaces: ['user', 'net'], mapRootUser: true, mountSys: true, stdio: ['ignore', 'inherit', 'inherit'] });`;
+
+  it('unprivileged: mountSys over a locked /sys', () => {
+    expect(runNode(sysOnTop, { asNobody: isRoot }).trim().split('\n')).toEqual(['lo', '2 rw']);
+  });
+
+  itRoot('mountSys over a locked read-only /sys: read-only too', () => {
+    const readOnlySys = ['unshare', '--mount', 'sh', '-c', 'mount -o remount,bind,ro /sys && exec "$@"', 'sh', ...NOBODY];
+    expect(runNode(sysOnTop, { prefix: readOnlySys }).trim().split('\n')).toEqual(['lo', '2 ro']);
   });
 
   it('user: mapRootUser maps our own uid and gid to 0 and denies setgroups', async () => {
@@ -178,18 +199,23 @@ describe('spawn: setup failures are typed, synchronous, and leave nothing behind
     expect(map.hint).toMatch(/your own uid/);
   });
 
-  it('unprivileged: mounting /proc without a pid namespace of our own: step mount:/proc', () => {
+  it('unprivileged: mounting /proc or /sys without a pid or net namespace of our own: step mount:/proc, mount:/sys', () => {
     const out = runNode(`const { spawn } = require(process.env.NSBIND);
-      try { spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, mountProc: true }); console.log('{}'); }
-      catch (e) { console.log(JSON.stringify({ code: e.code, step: e.step, path: e.path })); }`, { asNobody: isRoot });
-    expect(JSON.parse(out)).toEqual({ code: 'EPERM', step: 'mount:/proc', path: '/proc' });
+      for (const o of [{ mountProc: true }, { mountSys: true }]) {
+        try { spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, ...o }); console.log('{}'); }
+        catch (e) { console.log(JSON.stringify({ code: e.code, step: e.step, path: e.path, hint: e.hint })); }
+      }`, { asNobody: isRoot });
+    const [proc, sys] = out.trim().split('\n').map((line) => JSON.parse(line));
+    expect(proc).toMatchObject({ code: 'EPERM', step: 'mount:/proc', path: '/proc', hint: expect.stringMatching(/add 'pid'/) });
+    expect(sys).toMatchObject({ code: 'EPERM', step: 'mount:/sys', path: '/sys', hint: expect.stringMatching(/add 'net'/) });
   });
 
-  itRoot('chroot, mount:/proc, timens_offsets, sethostname, uid_map', async () => {
+  itRoot('chroot, mount:/proc, mount:/sys, timens_offsets, sethostname, uid_map', async () => {
     expect(thrown(() => spawn('/bin/true', [], { root: '/nonexistent' }))).toMatchObject({ code: 'ENOENT', step: 'chroot', path: '/nonexistent' });
     const empty = mkdtempSync(join(tmpdir(), 'nsbind-empty-'));
     try {
       expect(thrown(() => spawn('/bin/true', [], { root: empty, mountProc: true }))).toMatchObject({ code: 'ENOENT', step: 'mount:/proc' });
+      expect(thrown(() => spawn('/bin/true', [], { root: empty, mountSys: true }))).toMatchObject({ code: 'ENOENT', step: 'mount:/sys', path: '/sys' });
     } finally {
       rmSync(empty, { recursive: true });
     }

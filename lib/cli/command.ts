@@ -58,6 +58,22 @@ export function parse<O extends Options>(
   return parsed;
 }
 
+/**
+ * For a command that runs another: our options end where that command begins —
+ * after `--`, or at the first argument that is neither an option nor an
+ * option's value (getopt's "+" mode, as unshare(1) and nsenter(1) parse) — and
+ * are parsed as parse() does, with no positionals of our own.
+ */
+export function parseBeforeCommand<O extends Options>(command: Command, args: string[], io: Io, options: O): { values: Parsed<O>['values']; command: string[] } | undefined {
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  const start = tokens.find((t) => t.kind !== 'option');
+  const ours = start ? args.slice(0, start.index) : args;
+  const parsed = parse(command, ours, io, options, { min: 0, max: 0, names: '' });
+  if (!parsed) return undefined;
+  const rest = start ? args.slice(start.kind === 'option-terminator' ? start.index + 1 : start.index) : [];
+  return { values: parsed.values, command: rest };
+}
+
 /** A PID argument: digits, 1 to 2^31-1. */
 export function pidArgument(value: string): number {
   const n = Number(value);
@@ -92,17 +108,28 @@ export function commandList(commands: readonly Command[]): string {
 }
 
 /**
- * One clear line on stderr (with the hint, for a failed system call), no
- * stack: usage errors exit 2; failed system calls and rejected arguments
- * (TypeError, RangeError) exit 1.
+ * One clear line on stderr (with the spawn step and the hint, for a failed
+ * system call), no stack, and the exit status: see exitStatus().
  */
 function fail(prog: string, error: unknown, io: Io): number {
   if (error instanceof UsageError || error instanceof NamespaceError || error instanceof TypeError || error instanceof RangeError) {
+    const step = error instanceof NamespaceError && error.step ? ` (step ${error.step})` : '';
     const hint = error instanceof NamespaceError && error.hint ? ` — ${lowerFirst(error.hint)}` : '';
-    io.err(`${prog}: ${error.message}${hint}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    io.err(`${prog}: ${error.message}${step}${hint}\n`);
+    return exitStatus(error);
   }
   throw error; // a bug: let Node print it
+}
+
+/**
+ * 2 for usage errors; for a program that could not be started, 127 when it
+ * was not found and 126 otherwise (as shells and util-linux report it); 1 for
+ * any other failed system call or rejected argument (TypeError, RangeError).
+ */
+function exitStatus(error: UsageError | NamespaceError | TypeError | RangeError): number {
+  if (error instanceof UsageError) return 2;
+  if (error instanceof NamespaceError && error.step === 'exec') return error.code === 'ENOENT' ? 127 : 126;
+  return 1;
 }
 
 function lowerFirst(text: string): string {

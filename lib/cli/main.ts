@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-// nsbind: the command-line tool. Each command is a module in this directory;
-// `run`, `enter` and `netns exec` join the table once spawn exists.
+// nsbind: the command-line tool. Each command is a module in this directory.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandList, dispatch, type Command, type Io } from './command.js';
+import { enter } from './enter.js';
 import { info } from './info.js';
 import { ls } from './ls.js';
 import { netnsCommand } from './netns.js';
+import { run } from './run.js';
 
-const commands: readonly Command[] = [ls, info, netnsCommand];
+const commands: readonly Command[] = [ls, info, run, enter, netnsCommand];
 
 const usage = `Usage: nsbind COMMAND [OPTIONS]
 
-Linux namespaces from Node.js: list, inspect and keep them.
+Linux namespaces from Node.js: run commands in new ones or in those of a
+process, list, inspect and keep them.
 
 Commands:
 ${commandList(commands)}

@@ -1,7 +1,8 @@
-// nsbind netns add|del|ls NAME: named network namespaces, shared with `ip netns`.
-// (`exec` joins this table once spawn exists.)
+// nsbind netns add|del|ls|exec NAME: named network namespaces, shared with `ip netns`.
+import { NamespaceError } from '../errors.js';
 import * as netns from '../netns.js';
-import { commandList, dispatch, parse, type Command, type Io } from './command.js';
+import { runCommand, withHint } from './child.js';
+import { UsageError, commandList, dispatch, parse, parseBeforeCommand, type Command, type Io } from './command.js';
 
 const add: Command = {
   name: 'add',
@@ -51,12 +52,41 @@ Print the names in /run/netns (/var/run/netns without /run), one a line.
   },
 };
 
-const commands: readonly Command[] = [add, del, ls];
+const exec: Command = {
+  name: 'exec',
+  summary: 'run a command in network namespace NAME (ip netns exec)',
+  usage: `Usage: nsbind netns exec NAME [--] COMMAND [ARGS...]
+
+Run COMMAND in the network namespace named NAME, as \`ip netns exec\` does:
+in a new mount namespace (propagation slave, so the host's mounts still
+show) where a fresh /sys shows NAME's network devices. Unlike ip netns exec,
+files in /etc/netns/NAME/ are not bind-mounted over /etc.
+
+Signals and exit status: as for 'nsbind run' (see 'nsbind run --help').
+`,
+  run(args: string[], io: Io): number | Promise<number> {
+    const parsed = parseBeforeCommand(this, args, io, {});
+    if (!parsed) return 0;
+    const [name, ...rest] = parsed.command;
+    if (name === undefined) throw new UsageError('missing NAME');
+    const command = rest[0] === '--' ? rest.slice(1) : rest;
+    if (command.length === 0) throw new UsageError('missing COMMAND');
+    using net = netns.open(name); // needed only while spawning, which is synchronous
+    try {
+      return runCommand(command, { join: { net }, mountSys: true, propagation: 'slave' });
+    } catch (e) {
+      if (e instanceof NamespaceError && e.code === 'EPERM') throw withHint(e, 'Entering a named network namespace needs root (CAP_SYS_ADMIN), as ip netns exec does.');
+      throw e;
+    }
+  },
+};
+
+const commands: readonly Command[] = [add, del, ls, exec];
 
 export const netnsCommand: Command = {
   name: 'netns',
   summary: 'named network namespaces, shared with ip netns',
-  usage: `Usage: nsbind netns COMMAND [NAME]
+  usage: `Usage: nsbind netns add|del|ls|exec [NAME] [[--] COMMAND [ARGS...]]
 
 Named network namespaces in /run/netns, interoperable with iproute2.
 Without a command: ls.

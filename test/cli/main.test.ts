@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { CLI, nsbind, oneLineError } from '../support/cli.js';
 import { ROOT_DIR } from '../support/env.js';
 
-const COMMANDS = ['ls', 'info', 'netns', 'netns add', 'netns del', 'netns ls'];
+const COMMANDS = ['ls', 'info', 'run', 'enter', 'netns', 'netns add', 'netns del', 'netns ls', 'netns exec'];
 
 describe('nsbind: commands, help and bad input', () => {
   it('--help lists the commands; --version prints the package version', () => {
     const help = nsbind(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: nsbind COMMAND/);
-    for (const name of ['ls', 'info', 'netns']) expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    for (const name of ['ls', 'info', 'run', 'enter', 'netns']) expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     const version = nsbind(['--version']);
     expect(version.stdout).toMatch(/^nsbind \d+\.\d+\.\d+\n$/);
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nsbind, oneLineError } from '../support/cli.js';
 import { isRoot, itRoot } from '../support/env.js';
@@ -43,6 +43,50 @@ describe('nsbind netns', () => {
     const r = nsbind(['netns', 'add', name]);
     expect(oneLineError(r)).toBe(`nsbind netns add: EEXIST: file already exists, open '/run/netns/${name}' — a network namespace named "${name}" already exists.`);
     expect(r.status).toBe(1);
+  });
+
+  itRoot('exec: the command is in NAME\'s network namespace and /sys shows its devices, as with ip netns exec', () => {
+    const name = fresh();
+    expect(nsbind(['netns', 'add', name]).status).toBe(0);
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'latin1');
+    const script = 'stat -L -c %i /proc/self/ns/net; ls /sys/class/net; ip -o link show | cut -d: -f2';
+    const r = nsbind(['netns', 'exec', name, '--', 'sh', '-c', script]);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout.split('\n').map((l) => l.trim())).toEqual([String(statSync(`/run/netns/${name}`).ino), 'lo', 'lo', '']);
+    expect(readdirSync('/sys/class/net')).not.toEqual(['lo']); // the host's view is another
+    expect(execFileSync('ip', ['netns', 'exec', name, 'sh', '-c', script], { encoding: 'utf8' })).toBe(r.stdout);
+    expect(readFileSync('/proc/self/mountinfo', 'latin1')).toBe(hostMounts);
+  });
+
+  itRoot('exec into a name made by ip netns add (no -- needed); the exit status is the command\'s', () => {
+    const name = fresh();
+    execFileSync('ip', ['netns', 'add', name]);
+    expect(nsbind(['netns', 'exec', name, 'sh', '-c', 'readlink /proc/self/ns/net; exit 3'])).toMatchObject({
+      status: 3,
+      stdout: `net:[${statSync(`/run/netns/${name}`).ino}]\n`,
+    });
+  });
+
+  itRoot('exec as nobody: one line with the hint, exit 1', () => {
+    const name = fresh();
+    execFileSync('ip', ['netns', 'add', name]);
+    const r = nsbind(['netns', 'exec', name, '--', 'true'], { asNobody: true });
+    expect(oneLineError(r)).toMatch(/^nsbind netns exec: (EACCES|EPERM): .* — entering a named network namespace needs root \(CAP_SYS_ADMIN\), as ip netns exec does\.$/);
+    expect(r.status).toBe(1);
+  });
+
+  it('exec: bad input and an unknown name, one line each', () => {
+    const name = fresh();
+    for (const [args, line, status] of [
+      [[], 'nsbind netns exec: missing NAME', 2],
+      [[name], 'nsbind netns exec: missing COMMAND', 2],
+      [[name, '--'], 'nsbind netns exec: missing COMMAND', 2],
+      [[name, '--', 'true'], `nsbind netns exec: ENOENT: no such file or directory, open '/run/netns/${name}' — there is no network namespace named "${name}".`, 1],
+    ] as const) {
+      const r = nsbind(['netns', 'exec', ...args]);
+      expect(oneLineError(r)).toBe(line);
+      expect(r.status).toBe(status);
+    }
   });
 
   it('bad input and failures: one line each', () => {

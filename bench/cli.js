@@ -1,0 +1,38 @@
+// The nsbind command against the tools it stands in for (unshare, nsenter,
+// ip netns exec), each a whole process running `true`; `node -e 0` shows how
+// much of that is Node.js starting.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { join } = require('node:path');
+const { netns } = require('..');
+const { hold, time, interleave, row } = require('./support');
+
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
+const N = 10;
+
+module.exports = async function cli() {
+  const box = await hold(['--net', '--uts']);
+  const name = `nsbind-bench-${process.pid}`;
+  const run = (file, ...args) => () => time(N, () => execFileSync(file, args, { stdio: 'ignore' }));
+  const nsbind = (...args) => run(process.execPath, CLI, ...args);
+  const target = String(box.pid);
+  try {
+    netns.create(name).close();
+    const m = await interleave(5, {
+      node: run(process.execPath, '-e', '0'),
+      run: nsbind('run', '-u', '-n', 'true'),
+      unshare: run('unshare', '-u', '-n', 'true'),
+      enter: nsbind('enter', '-t', target, '-u', '-n', 'true'),
+      nsenter: run('nsenter', '-t', target, '-u', '-n', 'true'),
+      exec: nsbind('netns', 'exec', name, 'true'),
+      ip: run('ip', 'netns', 'exec', name, 'true'),
+    });
+    console.log(`cli: the nsbind process against the tools (median of 5 interleaved rounds × ${N} runs of true)`);
+    row('nsbind run -u -n', m.run, { 'unshare -u -n': m.unshare, 'node -e 0': m.node });
+    row('nsbind enter -t PID -u -n', m.enter, { 'nsenter -t PID -u -n': m.nsenter, 'node -e 0': m.node });
+    row('nsbind netns exec', m.exec, { 'ip netns exec': m.ip, 'node -e 0': m.node });
+  } finally {
+    box.stop();
+    if (netns.list().includes(name)) netns.remove(name);
+  }
+};

@@ -1,0 +1,92 @@
+// What run, enter and netns exec share: unshare(1)'s and nsenter(1)'s
+// namespace flags, and the command they start on this terminal, with signals
+// passed on and its exit status as ours.
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { basename } from 'node:path';
+import type { NamespaceType } from '../constants.js';
+import { NamespaceError } from '../errors.js';
+import { spawn, type SpawnOptions } from '../spawn.js';
+import type { Subprocess } from '../subprocess.js';
+
+/** The namespace flags, with unshare's and nsenter's letters. */
+export const NAMESPACE_FLAGS = {
+  mount: { type: 'boolean', short: 'm' },
+  uts: { type: 'boolean', short: 'u' },
+  ipc: { type: 'boolean', short: 'i' },
+  net: { type: 'boolean', short: 'n' },
+  pid: { type: 'boolean', short: 'p' },
+  user: { type: 'boolean', short: 'U' },
+  cgroup: { type: 'boolean', short: 'C' },
+  time: { type: 'boolean', short: 'T' },
+} as const;
+
+const FLAG_TYPES: Record<keyof typeof NAMESPACE_FLAGS, NamespaceType> = {
+  mount: 'mnt', uts: 'uts', ipc: 'ipc', net: 'net', pid: 'pid', user: 'user', cgroup: 'cgroup', time: 'time',
+};
+
+/** The namespace types whose flags were given. */
+export function flaggedTypes(values: Partial<Record<keyof typeof NAMESPACE_FLAGS, boolean | undefined>>): NamespaceType[] {
+  return Object.entries(FLAG_TYPES).filter(([flag]) => values[flag as keyof typeof NAMESPACE_FLAGS]).map(([, type]) => type);
+}
+
+/** The same failure, with a hint in the CLI's terms (the option to add) instead of the API's. */
+export function withHint(error: NamespaceError, hint: string): NamespaceError {
+  return new NamespaceError(error.errno, { syscall: error.syscall, path: error.path, step: error.step, hint }, { cause: error });
+}
+
+/**
+ * Signals the CLI passes on to the command while it runs — but not the
+ * terminal's own SIGINT and SIGQUIT (Ctrl-C, Ctrl-\), which reach the command
+ * directly when it shares our foreground process group.
+ */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/**
+ * Start `command` — or, when it is empty, $SHELL (default /bin/sh) as unshare
+ * and nsenter start it — with our stdin, stdout and stderr. Spawning is
+ * synchronous (setup failures throw here); the promise gives the exit status:
+ * the command's, or 128+N when signal N ended it, as shells report it.
+ */
+export function runCommand(command: readonly string[], options: SpawnOptions): Promise<number> {
+  const shell = process.env['SHELL'] || '/bin/sh';
+  const [file, ...args] = command.length > 0 ? command : [shell];
+  const argv0 = command.length > 0 ? undefined : basename(shell);
+  // Listening before the command starts: a signal sent as soon as it runs must not find us without
+  // a handler (and so end us). Handlers run on the event loop, so only once `child` is set.
+  let child: Subprocess | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    if ((signal === 'SIGINT' || signal === 'SIGQUIT') && inForeground()) return; // the terminal sent it to the command too
+    try {
+      child?.kill(signal);
+    } catch {
+      // not ours to signal any more (it became another user): it goes on, as it would under a shell
+    }
+  };
+  const stop = () => {
+    for (const signal of FORWARDED) process.off(signal, forward);
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    child = spawn(file!, args, { ...options, argv0, stdio: 'inherit' });
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return child.exited.then(({ code, signal }) => {
+    stop();
+    return signal === null ? code! : 128 + signalNumber(signal);
+  });
+}
+
+/** Whether we are in the foreground process group of our terminal (/proc/self/stat: pgrp = tpgid), as the command is. */
+function inForeground(): boolean {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp session tty_nr tpgid …
+  return fields[2] === fields[5];
+}
+
+/** os.constants' number, or N from the 'SIGN' that Subprocess names signals Node does not know (real-time ones). */
+function signalNumber(name: NodeJS.Signals): number {
+  return constants.signals[name] ?? Number(name.slice(3));
+}

@@ -1,0 +1,70 @@
+// nsbind enter: nsenter(1) on spawn — a command in the namespaces of a
+// running process.
+import { existsSync } from 'node:fs';
+import { NAMESPACE_TYPES, type NamespaceType } from '../constants.js';
+import { NamespaceError } from '../errors.js';
+import { NAMESPACE_FLAGS, flaggedTypes, runCommand, withHint } from './child.js';
+import { UsageError, parseBeforeCommand, pidArgument, type Command, type Io } from './command.js';
+
+const usage = `Usage: nsbind enter -t PID (--all | NAMESPACES...) [--] [COMMAND [ARGS...]]
+
+Run COMMAND in namespaces of process PID (/proc/PID/ns/*), like nsenter(1)
+--fork: COMMAND is a new process, so it starts inside PID's pid namespace too.
+Without COMMAND: $SHELL (default /bin/sh). Options end at COMMAND or at '--'.
+
+Options:
+  -t, --target PID  the process whose namespaces to enter
+  -a, --all         every namespace of PID that we are not in already (nsenter -a)
+  -m, --mount       its mount namespace (COMMAND starts at its /)
+  -u, --uts         its uts namespace
+  -i, --ipc         its ipc namespace
+  -n, --net         its network namespace
+  -p, --pid         its pid namespace
+  -U, --user        its user namespace, as root there
+  -C, --cgroup      its cgroup namespace
+  -T, --time        its time namespace
+  -h, --help        show this help
+
+As nsenter does, the user namespace is joined first when it gives the rights
+to join the others, last when it would take them away. Not supported: nsenter's
+-r and -w (PID's root and working directory), namespace file arguments
+(--net=FILE; see 'nsbind netns exec'), and credential options.
+
+Signals and exit status: as for 'nsbind run' (see 'nsbind run --help').
+`;
+
+const OPTIONS = {
+  target: { type: 'string', short: 't' },
+  all: { type: 'boolean', short: 'a' },
+  ...NAMESPACE_FLAGS,
+} as const;
+
+export const enter: Command = {
+  name: 'enter',
+  summary: 'run a command in the namespaces of a process, like nsenter',
+  usage,
+  run(args: string[], io: Io): number | Promise<number> {
+    const parsed = parseBeforeCommand(this, args, io, OPTIONS);
+    if (!parsed) return 0;
+    const { values } = parsed;
+    if (values.target === undefined) throw new UsageError('missing -t PID');
+    const pid = pidArgument(values.target);
+    const types = values.all ? kernelTypes() : flaggedTypes(values);
+    if (types.length === 0) throw new UsageError("nothing to enter: give --all or namespace options (see 'nsbind enter --help')");
+    try {
+      // spawn skips the namespaces we are in already, as nsenter -a does
+      return runCommand(parsed.command, { join: Object.fromEntries(types.map((type) => [type, `/proc/${pid}/ns/${type}`])) });
+    } catch (e) {
+      // refused for want of privilege over a namespace that PID's user namespace owns: join that one too
+      if (e instanceof NamespaceError && e.code === 'EPERM' && e.step?.startsWith('setns:') && !types.includes('user')) {
+        throw withHint(e, "Joining needs CAP_SYS_ADMIN in the user namespace that owns the target: add --user (-U), or use --all.");
+      }
+      throw e;
+    }
+  },
+};
+
+/** The types this kernel has (time namespaces arrived in Linux 5.6). */
+function kernelTypes(): NamespaceType[] {
+  return NAMESPACE_TYPES.filter((type) => existsSync(`/proc/thread-self/ns/${type}`));
+}
