@@ -136,6 +136,7 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       gidMap: or(idMap),
       hostname: or(fc.string({ maxLength: 70 })),
       mountProc: or(fc.boolean()),
+      mountSys: or(fc.boolean()),
       propagation: or(fc.constantFrom('private', 'slave', 'shared', 'unchanged')),
       root: or(fc.constantFrom('/', '/nonexistent', scratch)),
       cwd: or(fc.constantFrom('/', '/tmp', '/nonexistent')),
