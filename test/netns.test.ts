@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Namespace, listNamespaces, netns, persist, withNamespaces } from '../lib/index.js';
 import { isRoot, itRoot, runNode, threadNamespaces, thrown } from './support/env.js';
-import { ipNetnsList, netnsName, removeNetns } from './support/mounts.js';
+import { freshNetnsNames, ipNetnsList } from './support/mounts.js';
 
-const names = new Set<string>();
-function fresh(): string {
-  const name = netnsName();
-  names.add(name);
-  return name;
-}
-afterEach(() => {
-  removeNetns(names);
-  names.clear();
-});
+const fresh = freshNetnsNames();
 
 
 describe('netns: named network namespaces shared with iproute2', () => {

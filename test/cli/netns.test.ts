@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nsbind, oneLineError } from '../support/cli.js';
 import { isRoot, itRoot } from '../support/env.js';
-import { ipNetnsList, netnsName, removeNetns } from '../support/mounts.js';
+import { freshNetnsNames, ipNetnsList } from '../support/mounts.js';
 
-const names = new Set<string>();
-function fresh(): string {
-  const name = netnsName();
-  names.add(name);
-  return name;
-}
-afterEach(() => {
-  removeNetns(names);
-  names.clear();
-});
+const fresh = freshNetnsNames();
 
 describe('nsbind netns', () => {
   itRoot('add, then ip netns lists and enters it; ls; del', () => {

@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 /** A new directory under /tmp that anyone may write to (tests also run as nobody). */
 export function scratchDir(name: string): string {
@@ -41,4 +42,18 @@ export function ipNetnsList(): string[] {
 /** Remove network namespace names with iproute2, whether or not they exist. */
 export function removeNetns(names: Iterable<string>): void {
   for (const name of names) spawnSync('ip', ['netns', 'delete', name]);
+}
+
+/** For a test file: a function giving fresh netns names, each removed after its test (even a failed one). */
+export function freshNetnsNames(): () => string {
+  const names = new Set<string>();
+  afterEach(() => {
+    removeNetns(names);
+    names.clear();
+  });
+  return () => {
+    const name = netnsName();
+    names.add(name);
+    return name;
+  };
 }
