@@ -47,9 +47,10 @@ describe('nsbind: commands, help and bad input', () => {
   it('colour only on a terminal (and not with NO_COLOR)', () => {
     const bold = '\x1b[1m';
     expect(nsbind(['ls']).stdout).not.toContain(bold);
-    // script(1) gives the command a pseudo-terminal
+    // script(1) gives the command a pseudo-terminal; CI=… tells Node the terminal has no colours, so it goes
+    const { CI: _ci, ...outsideCi } = process.env;
     const tty = (env: Record<string, string>) =>
-      spawnSync('script', ['-qec', `${process.execPath} ${CLI} ls -t net`, '/dev/null'], { cwd: ROOT_DIR, encoding: 'utf8', env: { ...process.env, ...env } }).stdout;
+      spawnSync('script', ['-qec', `${process.execPath} ${CLI} ls -t net`, '/dev/null'], { cwd: ROOT_DIR, encoding: 'utf8', env: { ...outsideCi, ...env } }).stdout;
     expect(tty({})).toContain(`${bold}        NS TYPE`);
     expect(tty({ NO_COLOR: '1' })).not.toContain('\x1b[');
   });
