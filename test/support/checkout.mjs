@@ -21,7 +21,7 @@ export function copyCheckout(name, { skip = [], linkModules = false, readableByA
 }
 
 /** chmod a+rX, recursively (mkdtemp makes 0700 directories). */
-function openUp(path) {
+export function openUp(path) {
   const st = statSync(path);
   chmodSync(path, st.mode | (st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444));
   if (st.isDirectory()) for (const entry of readdirSync(path)) openUp(join(path, entry));

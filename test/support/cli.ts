@@ -2,9 +2,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { NOBODY, ROOT_DIR } from './env.js';
+import { NOBODY, PACKAGE_DIR } from './env.js';
 
-export const CLI = join(ROOT_DIR, 'dist', 'cli', 'main.js');
+export const CLI = join(PACKAGE_DIR, 'dist', 'cli', 'main.js');
 
 export interface CliResult {
   status: number | null;
@@ -26,7 +26,7 @@ function argv(args: string[], asNobody: boolean): string[] {
 /** nsbind ARGS, optionally as nobody; stdout is a pipe (no TTY). */
 export function nsbind(args: string[], { asNobody = false, env = {}, input = '' }: CliOptions = {}): CliResult {
   const [file, ...rest] = argv(args, asNobody);
-  const r = spawnSync(file!, rest, { cwd: ROOT_DIR, encoding: 'utf8', env: { ...process.env, ...env }, input });
+  const r = spawnSync(file!, rest, { cwd: PACKAGE_DIR, encoding: 'utf8', env: { ...process.env, ...env }, input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -40,7 +40,7 @@ export interface RunningCli {
 /** nsbind ARGS left running: resolves once its stdout has said "ready" (the command is up). */
 export async function startNsbind(args: string[], { asNobody = false } = {}): Promise<RunningCli> {
   const [file, ...rest] = argv(args, asNobody);
-  const child = spawn(file!, rest, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file!, rest, { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));

@@ -3,14 +3,16 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, it, type TestContext } from 'vitest';
+import { expect, inject, it, type TestContext } from 'vitest';
 import { NamespaceError, type NamespaceType } from '../../lib/index.js';
 
 export const isRoot = process.geteuid?.() === 0;
 /** Prefix that runs a command as nobody:nogroup without supplementary groups. */
 export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 export const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
-export const DIST = join(ROOT_DIR, 'dist', 'index.js');
+/** The built package child processes load: the checkout, or a copy nobody can read (see global-setup.ts). */
+export const PACKAGE_DIR = inject('packageDir');
+export const DIST = join(PACKAGE_DIR, 'dist', 'index.js');
 
 /** A test that needs root: skipped, with the reason shown, when not root. */
 export function itRoot(name: string, fn: (ctx: TestContext) => unknown, timeout?: number): void {
@@ -124,7 +126,7 @@ export function runNode(
 ): string {
   const argv = [...(asNobody ? NOBODY : []), ...prefix, process.execPath, '-e', script];
   return execFileSync(argv[0]!, argv.slice(1), {
-    cwd: ROOT_DIR,
+    cwd: PACKAGE_DIR,
     env: { ...process.env, NSBIND: DIST, ...env },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
