@@ -40,7 +40,7 @@ describe('Subprocess', () => {
       const fs = require('fs');
       const c = spawn('/bin/sh', ['-c', 'ls /proc/self/fd'], { stdio: ['ignore', 'pipe', 'inherit', 'ignore'] });
       let out = ''; c.stdout.on('data', (d) => out += d);
-      c.exited.then(() => console.log(JSON.stringify({ parent: fs.readdirSync('/proc/self/fd').length, child: out.trim().split('\\n') })));`;
+      c.closed.then(() => console.log(JSON.stringify({ parent: fs.readdirSync('/proc/self/fd').length, child: out.trim().split('\\n') })));`;
     const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NSBIND: DIST }, stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'], encoding: 'utf8' });
     const { parent, child } = JSON.parse(out);
     expect(parent).toBeGreaterThan(10);
