@@ -24,7 +24,7 @@ export default function setup(project: TestProject): (() => void) | undefined {
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), 'nsbind-package-'));
-  for (const entry of NEEDED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of NEEDED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, verbatimSymlinks: true });
   openUp(dir);
   project.provide('packageDir', dir);
   return () => rmSync(dir, { recursive: true, force: true });
