@@ -16,9 +16,12 @@ declare module 'vitest' {
 }
 
 const NEEDED = ['package.json', 'dist', 'build/Release/nsbind.node', 'node_modules/bindings', 'node_modules/file-uri-to-path'];
+/** A file in each of them: if nobody can read all of these, loading works for nobody. */
+const PROBES = ['package.json', 'dist/index.js', 'build/Release/nsbind.node', 'node_modules/bindings/bindings.js', 'node_modules/file-uri-to-path/index.js'];
 
 export default function setup(project: TestProject): (() => void) | undefined {
-  const readable = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', join(ROOT, 'dist', 'index.js')]).status === 0;
+  const probe = ['sh', '-c', 'for f; do test -r "$f" || exit 1; done', 'sh', ...PROBES.map((f) => join(ROOT, f))];
+  const readable = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...probe]).status === 0;
   if (process.geteuid?.() !== 0 || readable) {
     project.provide('packageDir', ROOT);
     return undefined;
