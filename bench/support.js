@@ -1,13 +1,17 @@
 // Bench helpers: compile the raw C program, hold fixture namespaces, summarise samples.
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
-const { mkdtempSync } = require('node:fs');
+const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
-/** Compile bench/NAME.c once; returns the executable path. */
+const dirs = [];
+process.once('exit', () => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** Compile bench/NAME.c; returns the executable path (removed when the bench exits). */
 function compile(name) {
-  const exe = join(mkdtempSync(join(tmpdir(), 'nsbind-bench-')), name);
+  dirs.push(mkdtempSync(join(tmpdir(), 'nsbind-bench-')));
+  const exe = join(dirs.at(-1), name);
   execFileSync('cc', ['-O2', '-o', exe, join(__dirname, `${name}.c`)], { stdio: 'inherit' });
   return exe;
 }

@@ -167,10 +167,11 @@ describe('spawn: setup failures are typed, synchronous, and leave nothing behind
     expect(thrown(() => spawn('/nonexistent/program'))).toMatchObject({ code: 'ENOENT', step: 'exec', syscall: 'execve', path: '/nonexistent/program' });
     // looked up in PATH (a directory we may not search would make it EACCES, as execvp does)
     expect(thrown(() => spawn('nsbind-no-such-command', [], { env: { PATH: '/usr/bin:/bin' } }))).toMatchObject({ code: 'ENOENT', step: 'exec' });
-    const plain = join(mkdtempSync(join(tmpdir(), 'nsbind-exec-')), 'not-executable');
+    const dir = mkdtempSync(join(tmpdir(), 'nsbind-exec-'));
+    const plain = join(dir, 'not-executable');
     writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
     expect(thrown(() => spawn(plain))).toMatchObject({ code: 'EACCES', step: 'exec' });
-    rmSync(plain);
+    rmSync(dir, { recursive: true });
     expect(thrown(() => spawn('/tmp'))).toMatchObject({ code: 'EACCES', step: 'exec' });
     expect(thrown(() => spawn('/nonexistent/program')).message).toBe("ENOENT: no such file or directory, execve '/nonexistent/program'");
     expect(zombies()).toEqual([]);

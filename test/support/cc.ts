@@ -1,16 +1,21 @@
 // Compile a small C program once per test process (an independent truth or a fixture).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const built = new Map<string, string>();
+const dirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Compile `source` with cc and return the executable's path. */
 export function compileC(name: string, source: string, flags: string[] = []): string {
   const cached = built.get(source);
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), `nsbind-${name}-`));
+  dirs.push(dir);
   const src = join(dir, `${name}.c`);
   const exe = join(dir, name);
   writeFileSync(src, source);
