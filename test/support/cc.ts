@@ -3,11 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 const built = new Map<string, string>();
 const dirs: string[] = [];
-process.once('exit', () => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  built.clear();
 });
 
 /** Compile `source` with cc and return the executable's path. */
