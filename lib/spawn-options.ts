@@ -214,8 +214,7 @@ function joins(value: unknown, create: Set<NamespaceType>): Map<NamespaceType, N
     if (!(target instanceof Namespace) && typeof target !== 'string') {
       throw new TypeError(`options.join.${type} must be a Namespace or a namespace file path, got ${validate.describe(target)}`);
     }
-    if (typeof target === 'string') pathLine(target, `options.join.${type}`);
-    else if (target.type !== type) throw new TypeError(`options.join.${type} is a ${target.type} namespace`);
+    if (typeof target === 'string') pathLine(target, `options.join.${type}`); // its type is checked once it is open
     join.set(type, target);
   }
   return join;

@@ -10,6 +10,7 @@ import { Namespace } from './namespace.js';
 import { native, type NativeSpawnOptions } from './native.js';
 import { parseSpawn, type ParsedSpawn, type SpawnOptions } from './spawn-options.js';
 import { Subprocess } from './subprocess.js';
+import { openTarget } from './target.js';
 
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 
@@ -81,8 +82,7 @@ function joins(parsed: ParsedSpawn, opened: Namespace[]) {
   const handle = (type: NamespaceType): Namespace | undefined => {
     const target = parsed.join.get(type);
     if (target === undefined) return undefined;
-    const ns = typeof target === 'string' ? own(opened, Namespace.open(target)) : target;
-    if (ns.type !== type) throw new TypeError(`options.join.${type} is a ${ns.type} namespace`);
+    const ns = openTarget(target, type, `options.join.${type}`, opened);
     using current = Namespace.current(type);
     return current.equals(ns) ? undefined : ns;
   };
@@ -93,17 +93,14 @@ function joins(parsed: ParsedSpawn, opened: Namespace[]) {
   const pid = handle('pid');
   if (pid) {
     joinPid = pid.fd;
-    joinPidRestore = own(opened, Namespace.current('pid', { forChildren: true })).fd;
+    const restore = Namespace.current('pid', { forChildren: true });
+    opened.push(restore);
+    joinPidRestore = restore.fd;
   }
   // Entering a time namespace needs a process that shares its memory with no other (EUSERS):
   // only then is the child a copy rather than a CLONE_VM clone.
   const useVm: 0 | 1 = join.includes(CLONE_NEWTIME) ? 0 : 1;
   return { join, joinPid, joinPidRestore, useVm };
-}
-
-function own(opened: Namespace[], ns: Namespace): Namespace {
-  opened.push(ns);
-  return ns;
 }
 
 /** Child fd table: pipes made here, /dev/null for 'ignore', the parent's fd for 'inherit'. */

@@ -4,6 +4,7 @@ import { CLONE_FS, isNamespaceType, typeToFlag, unknownType, type NamespaceType 
 import { NamespaceError, NamespaceRestoreError, check } from './errors.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
+import { openTarget } from './target.js';
 import * as validate from './validate.js';
 
 /** Per type: a handle, a namespace file path, or an fd on a namespace file. */
@@ -46,23 +47,12 @@ function plan(targets: NamespaceTargets, owned: Namespace[]): Step[] {
   for (const type of ORDER) {
     const value = targets[type];
     if (value === undefined) continue;
-    const target = resolve(value, type, owned);
-    if (target.type !== type) throw new TypeError(`targets.${type} is a ${target.type} namespace, not ${type}`);
+    const target = openTarget(value, type, `targets.${type}`, owned);
     const original = Namespace.current(type);
     owned.push(original);
     if (!original.equals(target)) steps.push({ type, target, original });
   }
   return steps;
-}
-
-function resolve(value: unknown, type: NamespaceType, owned: Namespace[]): Namespace {
-  if (value instanceof Namespace) return value;
-  let ns: Namespace;
-  if (typeof value === 'string') ns = Namespace.open(value);
-  else if (typeof value === 'number') ns = Namespace.fromFd(validate.fd(value, `targets.${type}`));
-  else throw new TypeError(`targets.${type} must be a Namespace, a path or an fd, got ${validate.describe(value)}`);
-  owned.push(ns);
-  return ns;
 }
 
 function run<T>(steps: Step[], fn: () => T): T {
