@@ -3,15 +3,13 @@
 import { inspect } from 'node:util';
 import { flagToType, isNamespaceType, typeToFlag, unknownType, type NamespaceType } from './constants.js';
 import { NamespaceError, check } from './errors.js';
+import { FdHandle, closedError } from './fd-handle.js';
 import { native, type RawNs, type RequestName } from './native.js';
 import * as validate from './validate.js';
 
 const EBADF = -9;
 const ENOTTY = -25;
 const ESRCH = -3;
-
-// A handle dropped without close() still gives its fd back, at the next GC.
-const finalizer = new FinalizationRegistry<number>((fd) => native.close(fd));
 
 export interface NamespaceFileOptions {
   /** pid and time only: the `*_for_children` entry (what new children will be in). */
@@ -25,8 +23,7 @@ export interface MountNamespaceInfo {
   mntNsId: bigint;
 }
 
-export class Namespace implements Disposable {
-  #fd: number;
+export class Namespace extends FdHandle {
   /** The namespace type, from NS_GET_NSTYPE. */
   readonly type: NamespaceType;
   /** st_ino of the namespace file: the number lsns and `readlink` show (`net:[INODE]`). */
@@ -43,12 +40,11 @@ export class Namespace implements Disposable {
       native.close(fd);
       throw new NamespaceError(-22, { syscall: 'ioctl', request: 'NS_GET_NSTYPE', path, hint: `unknown namespace type 0x${flag.toString(16)}` });
     }
-    this.#fd = fd;
+    super(fd);
     this.type = type;
     this.dev = dev;
     this.inode = ino;
     this.path = path;
-    finalizer.register(this, fd, this);
   }
 
   /** Open a namespace file: /proc/PID/ns/TYPE, or a bind mount of one (e.g. /run/netns/NAME). */
@@ -72,16 +68,6 @@ export class Namespace implements Disposable {
   static fromFd(fd: number): Namespace {
     validate.fd(fd);
     return new Namespace(check(native.dup(fd), { syscall: 'fcntl' }), undefined);
-  }
-
-  /** The fd this handle owns. Throws once closed. */
-  get fd(): number {
-    if (this.#fd < 0) throw this.#closedError('fcntl');
-    return this.#fd;
-  }
-
-  get closed(): boolean {
-    return this.#fd < 0;
   }
 
   /** The CLONE_NEW* flag of this namespace's type. */
@@ -157,33 +143,21 @@ export class Namespace implements Disposable {
   }
 
   /** `net:[4026531840]`, as readlink(/proc/PID/ns/net) shows it. */
-  toString(): string {
+  override toString(): string {
     return `${this.type}:[${this.inode}]`;
   }
 
-  /** Release the fd. Safe to call more than once. */
-  close(): void {
-    if (this.#fd < 0) return;
-    finalizer.unregister(this);
-    native.close(this.#fd);
-    this.#fd = -1;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   [inspect.custom](): string {
-    return `Namespace <${this.toString()}${this.closed ? ' closed' : ` fd=${this.#fd}`}${this.path ? ` ${this.path}` : ''}>`;
+    return `Namespace <${this.toString()}${this.closed ? ' closed' : ` fd=${this.fd}`}${this.path ? ` ${this.path}` : ''}>`;
   }
 
-  #closedError(syscall: string, request?: RequestName): NamespaceError {
+  protected override [closedError](syscall = 'fcntl', request?: RequestName): NamespaceError {
     return new NamespaceError(EBADF, { syscall, request, path: this.path, hint: 'This Namespace handle was closed.' });
   }
 
   #live(request: RequestName): number {
-    if (this.#fd < 0) throw this.#closedError('ioctl', request);
-    return this.#fd;
+    if (this.closed) throw this[closedError]('ioctl', request);
+    return this.fd;
   }
 
   #check<T>(result: T | number, request: RequestName): T {

@@ -2,19 +2,16 @@
 // (Linux 5.8) joins several of that process's namespaces at once, atomically.
 import { inspect } from 'node:util';
 import { check, NamespaceError } from './errors.js';
+import { FdHandle, closedError } from './fd-handle.js';
 import { native } from './native.js';
 import * as validate from './validate.js';
 
-const finalizer = new FinalizationRegistry<number>((fd) => native.close(fd));
-
-export class Pidfd implements Disposable {
-  #fd: number;
+export class Pidfd extends FdHandle {
   readonly pid: number;
 
   private constructor(fd: number, pid: number) {
-    this.#fd = fd;
+    super(fd);
     this.pid = pid;
-    finalizer.register(this, fd, this);
   }
 
   /** pidfd_open(pid): a close-on-exec fd that keeps referring to this process (no pid reuse races). */
@@ -23,27 +20,11 @@ export class Pidfd implements Disposable {
     return new Pidfd(check(native.pidfdOpen(pid), { syscall: 'pidfd_open' }), pid);
   }
 
-  get fd(): number {
-    if (this.#fd < 0) throw new NamespaceError(-9, { syscall: 'pidfd', hint: 'This Pidfd handle was closed.' });
-    return this.#fd;
-  }
-
-  get closed(): boolean {
-    return this.#fd < 0;
-  }
-
-  close(): void {
-    if (this.#fd < 0) return;
-    finalizer.unregister(this);
-    native.close(this.#fd);
-    this.#fd = -1;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+  protected override [closedError](): NamespaceError {
+    return new NamespaceError(-9, { syscall: 'pidfd', hint: 'This Pidfd handle was closed.' });
   }
 
   [inspect.custom](): string {
-    return `Pidfd <pid=${this.pid}${this.closed ? ' closed' : ` fd=${this.#fd}`}>`;
+    return `Pidfd <pid=${this.pid}${this.closed ? ' closed' : ` fd=${this.fd}`}>`;
   }
 }

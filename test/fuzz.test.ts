@@ -3,6 +3,7 @@
 // abort or a hang; no fd is left over; the calling thread's namespaces are as
 // they were (calls that move the thread by design are undone and checked).
 import fc from 'fast-check';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,7 +226,7 @@ describe('fuzz: every export, any input', () => {
       if (typeof v !== 'function') return []; // constants
       if (v === NamespaceError || v === nsbind.NamespaceRestoreError) return [`new ${k}`];
       const statics = Object.getOwnPropertyNames(v).filter((n) => typeof (v as unknown as Record<string, unknown>)[n] === 'function').map((n) => `${k}.${n}`);
-      const methods = v.prototype && /^[A-Z]/.test(k) ? Object.getOwnPropertyNames(v.prototype).filter((n) => n !== 'constructor' && typeof Object.getOwnPropertyDescriptor(v.prototype, n)?.value === 'function').map((n) => `${k}#${n}`) : [];
+      const methods = v.prototype && /^[A-Z]/.test(k) ? libraryMethods(v.prototype).map((n) => `${k}#${n}`) : [];
       return /^[A-Z]/.test(k) ? [...statics, ...methods] : [k];
     });
     expect(exported.filter((name) => !(name in CATALOG))).toEqual([]);
@@ -264,6 +265,15 @@ describe('fuzz: every export, any input', () => {
     }, 300_000);
   }
 });
+
+/** Methods a class has from nsbind itself, inherited ones included (not those of Object or EventEmitter). */
+function libraryMethods(proto: object): string[] {
+  const names = new Set<string>();
+  for (let p = proto; p !== Object.prototype && p !== EventEmitter.prototype; p = Object.getPrototypeOf(p)) {
+    for (const n of Object.getOwnPropertyNames(p)) if (n !== 'constructor' && typeof Object.getOwnPropertyDescriptor(p, n)?.value === 'function') names.add(n);
+  }
+  return [...names];
+}
 
 function isThenable(v: unknown): boolean {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
