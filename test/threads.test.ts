@@ -24,6 +24,7 @@ describe('thread hygiene', () => {
 
   it('after every kind of failing call, no thread has moved', () => {
     const before = all();
+    const fnError = new Error('fn failed');
     const target = (t: string) => (box ? `/proc/${box.pid}/ns/${t}` : `/proc/self/ns/${t}`);
     const failing: (() => unknown)[] = [
       () => unshare(['user']),
@@ -34,7 +35,7 @@ describe('thread hygiene', () => {
       () => setns(target('net'), 'uts'),
       // net and uts entered, then time refused (EUSERS; as nobody the time target is not a namespace at all)
       () => withNamespaces({ net: target('net'), uts: target('uts'), time: box ? target('time') : '/proc/self/status' }, () => 1),
-      () => withNamespaces({ net: target('net') }, () => { throw new Error('fn failed'); }),
+      () => withNamespaces({ net: target('net') }, () => { throw fnError; }),
       () => withNamespaces({ uts: target('uts') }, async () => 1),
       () => spawn('/nonexistent', [], { namespaces: ['uts', 'net'] }),
       () => spawn('/bin/true', [], { join: { net: target('net') }, cwd: '/nonexistent' }),
@@ -46,7 +47,7 @@ describe('thread hygiene', () => {
         call();
       } catch (e) {
         failures++;
-        expect(e instanceof NamespaceError || e instanceof TypeError || e instanceof Error).toBe(true);
+        expect(e instanceof NamespaceError || e instanceof TypeError || e === fnError, String(e)).toBe(true);
       }
       expectSame(before);
     }
