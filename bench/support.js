@@ -6,7 +6,9 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const dirs = [];
-process.once('exit', () => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+process.once('exit', () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Compile bench/NAME.c; returns the executable path (removed when the bench exits). */
 function compile(name) {

@@ -27,13 +27,13 @@ export function nsfsMounts(): Map<number, NsfsMounts> {
     if (!match || !isNamespaceType(match[1]) || mountpoint === undefined) continue;
     const inode = Number(match[2]);
     const entry = out.get(inode) ?? { type: match[1], targets: [] };
-    entry.targets.push(unescape(mountpoint));
+    entry.targets.push(decodeOctal(mountpoint));
     out.set(inode, entry);
   }
   return out;
 }
 
 /** mountinfo writes space, tab, newline and backslash as \\ooo octal escapes. */
-function unescape(field: string): string {
+function decodeOctal(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }

@@ -17,17 +17,15 @@ export type SetnsTarget = Namespace | Pidfd | number | string;
  */
 export function setns(target: SetnsTarget, nstype?: NamespaceType | readonly NamespaceType[] | number): void {
   const mask = toMask(nstype);
-  if (target instanceof Namespace) return enter(target.fd, mask, target.path, () => [target.type]);
-  if (target instanceof Pidfd) return enter(target.fd, requireMask(mask), undefined, () => flagsToTypes(mask));
-  if (typeof target === 'number') {
+  if (target instanceof Namespace) enter(target.fd, mask, target.path, () => [target.type]);
+  else if (target instanceof Pidfd) enter(target.fd, requireMask(mask), undefined, () => flagsToTypes(mask));
+  else if (typeof target === 'number') {
     const fd = validate.fd(target, 'target');
-    return enter(fd, mask, undefined, () => (mask ? flagsToTypes(mask) : typeOfFd(fd)));
-  }
-  if (typeof target === 'string') {
+    enter(fd, mask, undefined, () => (mask ? flagsToTypes(mask) : typeOfFd(fd)));
+  } else if (typeof target === 'string') {
     using ns = Namespace.open(target);
-    return enter(ns.fd, mask, ns.path, () => [ns.type]);
-  }
-  throw new TypeError('setns target must be a Namespace, a Pidfd, an fd or a namespace file path');
+    enter(ns.fd, mask, ns.path, () => [ns.type]);
+  } else throw new TypeError('setns target must be a Namespace, a Pidfd, an fd or a namespace file path');
 }
 
 function enter(fd: number, mask: number, path: string | undefined, types: () => readonly NamespaceType[]): void {

@@ -6,11 +6,14 @@ import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 
 export function openTarget(value: unknown, type: NamespaceType, name: string, owned: Namespace[]): Namespace {
-  let ns: Namespace;
-  if (value instanceof Namespace) ns = value;
-  else if (typeof value === 'string') owned.push((ns = Namespace.open(value)));
-  else if (typeof value === 'number') owned.push((ns = Namespace.fromFd(validate.fd(value, name))));
-  else throw new TypeError(`${name} must be a Namespace, a path or an fd, got ${validate.describe(value)}`);
+  const ns = value instanceof Namespace ? value : open(value, name);
+  if (ns !== value) owned.push(ns);
   if (ns.type !== type) throw new TypeError(`${name} is a ${ns.type} namespace, not ${type}`);
   return ns;
+}
+
+function open(value: unknown, name: string): Namespace {
+  if (typeof value === 'string') return Namespace.open(value);
+  if (typeof value === 'number') return Namespace.fromFd(validate.fd(value, name));
+  throw new TypeError(`${name} must be a Namespace, a path or an fd, got ${validate.describe(value)}`);
 }

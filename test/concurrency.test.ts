@@ -40,7 +40,9 @@ describe('concurrency', () => {
     }));
     const mine = Array.from({ length: 100 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }));
     const seen = new Array(100).fill(0);
-    mine.forEach((c, i) => c.on('exit', () => seen[i]++));
+    mine.forEach((c, i) => {
+      c.on('exit', () => seen[i]++);
+    });
     const expected = Array.from({ length: 100 }, (_, i) => i % 256);
     expect((await Promise.all(mine.map((c) => c.exited))).map((r) => r.code)).toEqual(expected);
     for (const result of await Promise.all(fromWorkers)) {

@@ -26,7 +26,8 @@ ${NAMES.map((n) => `  printf("%s %d\\n", "${n}", ${n});`).join('\n')}
         return [name, Number(value)];
       }),
     );
-    for (const name of NAMES) expect(nsbind[name], name).toBe(fromC[name]);
+    const exported: Record<string, unknown> = { ...nsbind };
+    for (const name of NAMES) expect(exported[name], name).toBe(fromC[name]);
   });
 
   it('name every type as /proc/PID/ns does', () => {

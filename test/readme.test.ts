@@ -50,7 +50,7 @@ function extractBlocks(markdown: string): Block[] {
     blocks.push({
       line: start + 1,
       lang: open[2]!.toLowerCase(),
-      code: body.join('\n') + '\n',
+      code: `${body.join('\n')}\n`,
       root: directive === 'root',
       ...(skip ? { skip: skip[1] || 'marked skip' } : {}),
     });

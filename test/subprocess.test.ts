@@ -51,7 +51,9 @@ describe('Subprocess', () => {
     const fds = fdCount();
     const children = Array.from({ length: 300 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }));
     const counts = new Array(300).fill(0);
-    children.forEach((c, i) => c.on('exit', () => counts[i]++));
+    children.forEach((c, i) => {
+      c.on('exit', () => counts[i]++);
+    });
     const results = await Promise.all(children.map((c) => c.exited));
     expect(results.map((r) => r.code)).toEqual(children.map((_, i) => i % 256));
     await new Promise((r) => setImmediate(r));

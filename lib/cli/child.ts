@@ -49,7 +49,7 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
  * the command's, or 128+N when signal N ended it, as shells report it.
  */
 export function runCommand(command: readonly string[], options: SpawnOptions): Promise<number> {
-  const shell = process.env['SHELL'] || '/bin/sh';
+  const shell = process.env.SHELL || '/bin/sh';
   const [file, ...args] = command.length > 0 ? command : [shell];
   const argv0 = command.length > 0 ? undefined : basename(shell);
   // Listening before the command starts: a signal sent as soon as it runs must not find us without

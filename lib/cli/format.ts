@@ -13,7 +13,7 @@ type Style = Parameters<typeof styleText>[0];
 
 /** `text` in `style` when writing to a terminal (and NO_COLOR is unset). */
 export function paint(io: Io, style: Style, text: string): string {
-  return io.tty && !process.env['NO_COLOR'] ? styleText(style, text) : text;
+  return io.tty && !process.env.NO_COLOR ? styleText(style, text) : text;
 }
 
 export interface Row {
