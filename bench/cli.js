@@ -13,7 +13,10 @@ const N = 10;
 module.exports = async function cli() {
   const box = await hold(['--net', '--uts']);
   const name = `nsbind-bench-${process.pid}`;
-  const run = (file, ...args) => () => time(N, () => execFileSync(file, args, { stdio: 'ignore' }));
+  const run =
+    (file, ...args) =>
+    () =>
+      time(N, () => execFileSync(file, args, { stdio: 'ignore' }));
   const nsbind = (...args) => run(process.execPath, CLI, ...args);
   const target = String(box.pid);
   try {

@@ -9,7 +9,10 @@ module.exports = async function core() {
   const box = await hold(['--net']);
   const target = `/proc/${box.pid}/ns/net`;
   const N = { setns: 20000, unshare: 20000, ioctl: 200000 };
-  const c = (...args) => () => Number(execFileSync(raw, args, { encoding: 'utf8' }));
+  const c =
+    (...args) =>
+    () =>
+      Number(execFileSync(raw, args, { encoding: 'utf8' }));
   try {
     const into = Namespace.open(target);
     const home = Namespace.current('net');
@@ -17,7 +20,11 @@ module.exports = async function core() {
     const home_uts = Namespace.current('uts');
     const m = await interleave(7, {
       cSetns: c('setns', String(N.setns), target),
-      jsSetns: () => time(N.setns, () => { setns(into); setns(home); }),
+      jsSetns: () =>
+        time(N.setns, () => {
+          setns(into);
+          setns(home);
+        }),
       cUnshare: c('unshare', String(N.unshare)),
       jsUnshare: () => time(N.unshare, () => unshare(['uts'])),
       cIoctl: c('ioctl', String(N.ioctl)),

@@ -17,10 +17,20 @@ module.exports = async function inspect() {
       lsns: () => time(20, run('lsns', ['-J'])),
       list: () => time(20, () => listNamespaces()),
       cli: () => time(5, run(process.execPath, [CLI, 'ls', '--json'])),
-      ip: () => time(20, () => { run('ip', ['netns', 'add', name])(); run('ip', ['netns', 'delete', name])(); }),
-      netns: () => time(20, () => { netns.create(name).close(); netns.remove(name); }),
+      ip: () =>
+        time(20, () => {
+          run('ip', ['netns', 'add', name])();
+          run('ip', ['netns', 'delete', name])();
+        }),
+      netns: () =>
+        time(20, () => {
+          netns.create(name).close();
+          netns.remove(name);
+        }),
     });
-    console.log(`inspect: in-process against the tools (median of 7 interleaved rounds, ${listNamespaces().length} namespaces)`);
+    console.log(
+      `inspect: in-process against the tools (median of 7 interleaved rounds, ${listNamespaces().length} namespaces)`,
+    );
     row('listNamespaces()', m.list, { 'lsns -J': m.lsns }, '≤ 0.5×');
     row('nsbind ls --json (a node process)', m.cli, { 'lsns -J': m.lsns });
     row('netns.create + remove', m.netns, { 'ip netns add + delete': m.ip });

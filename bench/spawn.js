@@ -43,9 +43,23 @@ module.exports = async function spawnBench() {
   const mb = (b) => `${Math.round(b / 2 ** 20)} MB`;
   console.log(`spawn /bin/true in a new uts namespace (median of 5 interleaved rounds × ${N} spawns)`);
   console.log(`-- parent RSS ${mb(rssSmall)}`);
-  row('nsbind spawn', small.nsbind, { 'unshare(1) via child_process': small.unshare, 'child_process /bin/true': small.childProcess, 'C clone+exec': small.c }, '≤ 0.5× unshare(1), < 1× child_process');
+  row(
+    'nsbind spawn',
+    small.nsbind,
+    {
+      'unshare(1) via child_process': small.unshare,
+      'child_process /bin/true': small.childProcess,
+      'C clone+exec': small.c,
+    },
+    '≤ 0.5× unshare(1), < 1× child_process',
+  );
   console.log(`-- parent RSS ${mb(rssBig)}`);
-  row('nsbind spawn', big.nsbind, { 'unshare(1) via child_process': big.unshare, 'child_process /bin/true': big.childProcess, 'C clone+exec': big.c }, '≤ 1/30 child_process');
+  row(
+    'nsbind spawn',
+    big.nsbind,
+    { 'unshare(1) via child_process': big.unshare, 'child_process /bin/true': big.childProcess, 'C clone+exec': big.c },
+    '≤ 1/30 child_process',
+  );
   row('nsbind at 4 GB vs small heap', big.nsbind, { 'nsbind, small heap': small.nsbind }, '≤ 1.2×');
   row('child_process at 4 GB vs small heap', big.childProcess, { 'child_process, small heap': small.childProcess });
 };

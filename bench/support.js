@@ -20,7 +20,9 @@ function compile(name) {
 
 /** A `unshare FLAGS sleep` process; resolves to { pid, stop() } once it is inside. */
 function hold(flags) {
-  const child = spawn('unshare', [...flags, 'sh', '-c', 'echo ready; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('unshare', [...flags, 'sh', '-c', 'echo ready; exec sleep 1000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.stdout.once('data', () => resolve({ pid: child.pid, stop: () => child.kill('SIGKILL') }));
@@ -53,7 +55,9 @@ function fmt(ns) {
 /** Print one comparison row: the subject against each baseline, as a ratio. */
 function row(title, subject, baselines, goal) {
   const parts = Object.entries(baselines).map(([name, v]) => `${(subject / v).toFixed(2)}× ${name} (${fmt(v)})`);
-  console.log(`${title.padEnd(34)} ${fmt(subject).padStart(10)}   ${parts.join('   ')}${goal ? `   goal: ${goal}` : ''}`);
+  console.log(
+    `${title.padEnd(34)} ${fmt(subject).padStart(10)}   ${parts.join('   ')}${goal ? `   goal: ${goal}` : ''}`,
+  );
 }
 
 module.exports = { compile, hold, time, interleave, fmt, row };

@@ -31,9 +31,7 @@ const FLAGS: Readonly<Record<NamespaceType, number>> = {
 };
 
 /** Every namespace type, in /proc/PID/ns order. */
-export const NAMESPACE_TYPES: readonly NamespaceType[] = Object.freeze(
-  Object.keys(FLAGS) as NamespaceType[],
-);
+export const NAMESPACE_TYPES: readonly NamespaceType[] = Object.freeze(Object.keys(FLAGS) as NamespaceType[]);
 
 /** Every CLONE_NEW* bit ORed together. */
 export const ALL_NAMESPACE_FLAGS = NAMESPACE_TYPES.reduce((m, t) => m | FLAGS[t], 0);

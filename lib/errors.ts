@@ -69,7 +69,10 @@ export class NamespaceError extends Error {
     const [code, description] = describeErrno(negative);
     const what = context.request ? `${context.syscall} ${context.request}` : context.syscall;
     const hint = context.hint ?? hintFor(code, context);
-    const desc = code === 'ENOTTY' && context.request ? `not supported by this kernel (${context.request} needs Linux ${REQUEST_SINCE[context.request]})` : description;
+    const desc =
+      code === 'ENOTTY' && context.request
+        ? `not supported by this kernel (${context.request} needs Linux ${REQUEST_SINCE[context.request]})`
+        : description;
     super(`${code}: ${desc}, ${what}${context.path === undefined ? '' : ` '${context.path}'`}`, options);
     this.name = 'NamespaceError';
     this.code = code;
@@ -115,7 +118,7 @@ export function fromFsError(error: unknown, context: ErrorContext): unknown {
   return typeof errno === 'number' ? new NamespaceError(errno, context, { cause: error }) : error;
 }
 
-const SPAWN = "start a new process instead: spawn(cmd, args, { namespaces: [...] } or { join: {...} })";
+const SPAWN = 'start a new process instead: spawn(cmd, args, { namespaces: [...] } or { join: {...} })';
 const MULTITHREADED =
   'Node.js is always multithreaded (V8 platform and libuv pool threads), and the kernel only lets ' +
   'a single-threaded process';
@@ -131,14 +134,18 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
       if (c.syscall === 'setns' && has('user'))
         return `${MULTITHREADED} join a user namespace (and not the one it is already in); ${SPAWN}.`;
       if (c.syscall === 'setns' && has('mnt'))
-        return 'This thread shares its filesystem state (root, cwd) with the other Node.js threads, so it cannot ' +
-          'join a mount namespace: call unshare(CLONE_FS) on it first (withNamespaces does this), or spawn a process.';
+        return (
+          'This thread shares its filesystem state (root, cwd) with the other Node.js threads, so it cannot ' +
+          'join a mount namespace: call unshare(CLONE_FS) on it first (withNamespaces does this), or spawn a process.'
+        );
       if (c.syscall === 'setns')
         return 'The fd is not a namespace of the requested nstype (or, for a pidfd, the mask is empty or invalid).';
-      if (c.syscall === 'open') return 'This file is not a namespace file (nsfs), like /proc/PID/ns/net or a bind mount of one.';
+      if (c.syscall === 'open')
+        return 'This file is not a namespace file (nsfs), like /proc/PID/ns/net or a bind mount of one.';
       if (c.request === 'NS_GET_OWNER_UID') return 'NS_GET_OWNER_UID only answers for user namespaces.';
       if (c.request === 'NS_GET_PARENT') return 'Only pid and user namespaces have a parent.';
-      if (c.request?.startsWith('NS_MNT_') || c.request === 'NS_GET_MNTNS_ID') return `${c.request} only answers for mount namespaces.`;
+      if (c.request?.startsWith('NS_MNT_') || c.request === 'NS_GET_MNTNS_ID')
+        return `${c.request} only answers for mount namespaces.`;
       if (c.request?.includes('PIDNS')) return `${c.request} only answers for pid namespaces.`;
       return undefined;
     case 'EUSERS':
@@ -146,27 +153,37 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
       return undefined;
     case 'EPERM':
       if (c.step === 'uid_map' || c.step === 'gid_map')
-        return 'Without CAP_SETUID/CAP_SETGID outside, a user namespace can only map your own uid and gid ' +
-          '(mapRootUser: true, or one entry { inside, outside: your id, count: 1 }).';
+        return (
+          'Without CAP_SETUID/CAP_SETGID outside, a user namespace can only map your own uid and gid ' +
+          '(mapRootUser: true, or one entry { inside, outside: your id, count: 1 }).'
+        );
       if (c.step === 'mount:/proc')
-        return 'Mounting proc in a user namespace needs a pid namespace owned by it (add \'pid\' to namespaces) ' +
-          'and an existing, fully visible /proc.';
+        return (
+          "Mounting proc in a user namespace needs a pid namespace owned by it (add 'pid' to namespaces) " +
+          'and an existing, fully visible /proc.'
+        );
       if (c.step === 'mount:/sys')
-        return 'Mounting sysfs in a user namespace needs a network namespace owned by it (add \'net\' to namespaces).';
+        return "Mounting sysfs in a user namespace needs a network namespace owned by it (add 'net' to namespaces).";
       if (c.request === 'NS_GET_PARENT' || c.request === 'NS_GET_USERNS')
-        return 'The namespace asked for lies outside the caller\'s user namespace (this is the top of the hierarchy visible here).';
-      return 'This needs CAP_SYS_ADMIN in the user namespace that owns the target namespace. Unprivileged users get ' +
-        "it by starting a process in a new user namespace: spawn(cmd, args, { namespaces: ['user', ...], mapRootUser: true }).";
+        return "The namespace asked for lies outside the caller's user namespace (this is the top of the hierarchy visible here).";
+      return (
+        'This needs CAP_SYS_ADMIN in the user namespace that owns the target namespace. Unprivileged users get ' +
+        "it by starting a process in a new user namespace: spawn(cmd, args, { namespaces: ['user', ...], mapRootUser: true })."
+      );
     case 'ENOSPC':
-      return 'A namespace limit was reached: see /proc/sys/user/max_*_namespaces (namespaceLimits()); pid and user ' +
-        'namespaces also nest at most 32 deep.';
+      return (
+        'A namespace limit was reached: see /proc/sys/user/max_*_namespaces (namespaceLimits()); pid and user ' +
+        'namespaces also nest at most 32 deep.'
+      );
     case 'ENOTTY':
       if (c.request) return `This kernel does not support ${c.request} (added in Linux ${REQUEST_SINCE[c.request]}).`;
       return undefined;
     case 'EACCES':
       if (c.path?.startsWith('/proc/'))
-        return 'Reading another process\'s namespace links needs ptrace read access to it (same user, or ' +
-          'CAP_SYS_PTRACE); lsns skips such processes.';
+        return (
+          "Reading another process's namespace links needs ptrace read access to it (same user, or " +
+          'CAP_SYS_PTRACE); lsns skips such processes.'
+        );
       return undefined;
     case 'ESRCH':
       if (c.request) return 'No such process is visible in that pid namespace.';

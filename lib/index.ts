@@ -10,25 +10,25 @@ export {
   CLONE_NEWUSER,
   CLONE_NEWUTS,
   CLONE_SYSVSEM,
-  NAMESPACE_TYPES,
-  flagToType,
   flagsToTypes,
+  flagToType,
   isNamespaceType,
-  typeToFlag,
-  typesToFlags,
+  NAMESPACE_TYPES,
   type NamespaceType,
+  typesToFlags,
+  typeToFlag,
 } from './constants.js';
-export { NamespaceError, NamespaceRestoreError, type ErrorContext } from './errors.js';
-export type { RequestName } from './native.js';
-export { Namespace, type MountNamespaceInfo, type NamespaceFileOptions } from './namespace.js';
-export { Pidfd } from './pidfd.js';
-export { unshare } from './unshare.js';
-export { setns, type SetnsTarget } from './setns.js';
-export { withNamespaces, type NamespaceTargets } from './with-namespaces.js';
-export { namespaceLimits } from './limits.js';
-export { spawn, type IdMapEntry, type SpawnOptions, type StdioOption } from './spawn.js';
-export { Subprocess, type ExitStatus } from './subprocess.js';
-export { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
 export { describeNamespace, type NamespaceDescription } from './describe.js';
-export { persist, release } from './persist.js';
+export { type ErrorContext, NamespaceError, NamespaceRestoreError } from './errors.js';
+export { namespaceLimits } from './limits.js';
+export { type ListOptions, listNamespaces, type NamespaceInfo } from './list.js';
+export { type MountNamespaceInfo, Namespace, type NamespaceFileOptions } from './namespace.js';
+export type { RequestName } from './native.js';
 export * as netns from './netns.js';
+export { persist, release } from './persist.js';
+export { Pidfd } from './pidfd.js';
+export { type SetnsTarget, setns } from './setns.js';
+export { type IdMapEntry, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
+export { type ExitStatus, Subprocess } from './subprocess.js';
+export { unshare } from './unshare.js';
+export { type NamespaceTargets, withNamespaces } from './with-namespaces.js';

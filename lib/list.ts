@@ -1,11 +1,11 @@
 // listNamespaces: what lsns shows, read in-process from /proc, plus the
 // namespaces that only a bind mount keeps alive (nsfs entries in mountinfo).
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { NAMESPACE_TYPES, isNamespaceType, unknownType, type NamespaceType } from './constants.js';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { isNamespaceType, NAMESPACE_TYPES, type NamespaceType, unknownType } from './constants.js';
 import { describeNamespace, type NamespaceDescription } from './describe.js';
-import { NamespaceError, fromFsError } from './errors.js';
+import { fromFsError, NamespaceError } from './errors.js';
+import { type NsfsMounts, nsfsMounts } from './mountinfo.js';
 import { Namespace } from './namespace.js';
-import { nsfsMounts, type NsfsMounts } from './mountinfo.js';
 import { userName } from './users.js';
 import * as validate from './validate.js';
 
@@ -88,7 +88,15 @@ export function listNamespaces(options: ListOptions = {}): NamespaceInfo[] {
       if (found.has(inode) || !types.includes(m.type)) continue;
       const details = describeAt(m.targets[0]!);
       const uid = details?.ownerUid;
-      rows.push(row({ type: m.type, inode, nprocs: 0, pid: 0 }, details, m, undefined, uid === undefined ? undefined : userName(uid, users)));
+      rows.push(
+        row(
+          { type: m.type, inode, nprocs: 0, pid: 0 },
+          details,
+          m,
+          undefined,
+          uid === undefined ? undefined : userName(uid, users),
+        ),
+      );
     }
   }
   return rows.sort((a, b) => a.inode - b.inode);
@@ -152,7 +160,10 @@ function processInfo(pid: number): ProcessInfo | undefined {
     let raw = readFileSync(`/proc/${pid}/cmdline`);
     if (raw.length === 0) raw = readFileSync(`/proc/${pid}/comm`); // kernel threads
     // As lsns: at most BUFSIZ bytes, NULs as spaces, the last byte (NUL or newline) dropped.
-    const command = raw.subarray(0, Math.min(raw.length, BUFSIZ) - 1).toString('utf8').replaceAll('\0', ' ');
+    const command = raw
+      .subarray(0, Math.min(raw.length, BUFSIZ) - 1)
+      .toString('utf8')
+      .replaceAll('\0', ' ');
     return { ppid, command, uid: statSync(`/proc/${pid}`).uid };
   } catch (e) {
     if (SKIP.has((e as NodeJS.ErrnoException).code ?? '')) return undefined;

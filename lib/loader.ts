@@ -2,8 +2,9 @@
 // prebuilt binary (prebuildify --napi, one file for every Node.js version) for
 // this platform, arch and C library. A binary that is there but does not load
 // (corrupt, another arch or libc) throws its dlopen error; it is never skipped.
-import bindings from 'bindings';
+
 import { readFileSync } from 'node:fs';
+import bindings from 'bindings';
 
 export type Libc = 'glibc' | 'musl';
 

@@ -1,9 +1,9 @@
 // Namespace: a handle owning one O_CLOEXEC fd on a namespace file, with the
 // nsfs ioctl queries (ioctl_ns(2)) as methods.
 import { inspect } from 'node:util';
-import { flagToType, isNamespaceType, typeToFlag, unknownType, type NamespaceType } from './constants.js';
-import { NamespaceError, check } from './errors.js';
-import { FdHandle, closedError } from './fd-handle.js';
+import { flagToType, isNamespaceType, type NamespaceType, typeToFlag, unknownType } from './constants.js';
+import { check, NamespaceError } from './errors.js';
+import { closedError, FdHandle } from './fd-handle.js';
 import { native, type RawNs, type RequestName } from './native.js';
 import * as validate from './validate.js';
 
@@ -38,7 +38,12 @@ export class Namespace extends FdHandle {
     const type = flagToType(flag);
     if (type === undefined) {
       native.close(fd);
-      throw new NamespaceError(-22, { syscall: 'ioctl', request: 'NS_GET_NSTYPE', path, hint: `unknown namespace type 0x${flag.toString(16)}` });
+      throw new NamespaceError(-22, {
+        syscall: 'ioctl',
+        request: 'NS_GET_NSTYPE',
+        path,
+        hint: `unknown namespace type 0x${flag.toString(16)}`,
+      });
     }
     super(fd);
     this.type = type;
@@ -97,7 +102,10 @@ export class Namespace extends FdHandle {
 
   /** NS_GET_MNTNS_ID (Linux 6.11): a mount namespace's 64-bit id. */
   mntnsId(): bigint {
-    return this.#check(native.queryU64(this.#live('NS_GET_MNTNS_ID'), native.requests.NS_GET_MNTNS_ID.id), 'NS_GET_MNTNS_ID');
+    return this.#check(
+      native.queryU64(this.#live('NS_GET_MNTNS_ID'), native.requests.NS_GET_MNTNS_ID.id),
+      'NS_GET_MNTNS_ID',
+    );
   }
 
   /** NS_MNT_GET_INFO (Linux 6.12): mount count and id of a mount namespace. */
@@ -165,7 +173,10 @@ export class Namespace extends FdHandle {
   }
 
   #related(request: 'NS_GET_USERNS' | 'NS_GET_PARENT'): Namespace {
-    return new Namespace(this.#check(native.related(this.#live(request), native.requests[request].id), request), undefined);
+    return new Namespace(
+      this.#check(native.related(this.#live(request), native.requests[request].id), request),
+      undefined,
+    );
   }
 
   #mnt(request: 'NS_MNT_GET_INFO' | 'NS_MNT_GET_NEXT' | 'NS_MNT_GET_PREV') {
@@ -177,7 +188,10 @@ export class Namespace extends FdHandle {
     return new Namespace([fd, type, dev, ino], undefined);
   }
 
-  #pid(request: 'NS_GET_PID_FROM_PIDNS' | 'NS_GET_TGID_FROM_PIDNS' | 'NS_GET_PID_IN_PIDNS' | 'NS_GET_TGID_IN_PIDNS', pid: number): number {
+  #pid(
+    request: 'NS_GET_PID_FROM_PIDNS' | 'NS_GET_TGID_FROM_PIDNS' | 'NS_GET_PID_IN_PIDNS' | 'NS_GET_TGID_IN_PIDNS',
+    pid: number,
+  ): number {
     validate.pid(pid);
     const fd = this.#live(request);
     let r = native.queryInt(fd, native.requests[request].id, pid);
@@ -208,6 +222,7 @@ function entry(type: NamespaceType, options: NamespaceFileOptions | undefined): 
     throw new TypeError('options.forChildren must be a boolean');
   }
   if (!forChildren) return type;
-  if (type !== 'pid' && type !== 'time') throw new RangeError(`options.forChildren applies to pid and time namespaces only, not ${type}`);
+  if (type !== 'pid' && type !== 'time')
+    throw new RangeError(`options.forChildren applies to pid and time namespaces only, not ${type}`);
   return `${type}_for_children`;
 }

@@ -10,9 +10,19 @@ export type RawMntInfo = [fd: number, nrMounts: number, mntNsId: bigint, type: n
 export type Errno = number;
 
 export type RequestName =
-  | 'NS_GET_USERNS' | 'NS_GET_PARENT' | 'NS_GET_NSTYPE' | 'NS_GET_OWNER_UID' | 'NS_GET_MNTNS_ID'
-  | 'NS_GET_PID_FROM_PIDNS' | 'NS_GET_TGID_FROM_PIDNS' | 'NS_GET_PID_IN_PIDNS' | 'NS_GET_TGID_IN_PIDNS'
-  | 'NS_MNT_GET_INFO' | 'NS_MNT_GET_NEXT' | 'NS_MNT_GET_PREV' | 'NS_GET_ID';
+  | 'NS_GET_USERNS'
+  | 'NS_GET_PARENT'
+  | 'NS_GET_NSTYPE'
+  | 'NS_GET_OWNER_UID'
+  | 'NS_GET_MNTNS_ID'
+  | 'NS_GET_PID_FROM_PIDNS'
+  | 'NS_GET_TGID_FROM_PIDNS'
+  | 'NS_GET_PID_IN_PIDNS'
+  | 'NS_GET_TGID_IN_PIDNS'
+  | 'NS_MNT_GET_INFO'
+  | 'NS_MNT_GET_NEXT'
+  | 'NS_MNT_GET_PREV'
+  | 'NS_GET_ID';
 
 export interface NativeBinding {
   /** ioctl requests: `id` selects it in the calls below, `value` is the kernel's number. */
@@ -33,7 +43,10 @@ export interface NativeBinding {
   /** spawn's step names, indexed by the step number a failure reports. */
   readonly steps: readonly string[];
   /** Clone and exec; onExit runs on this thread's event loop once the child is reaped (code -1 when signalled). */
-  spawn(options: NativeSpawnOptions, onExit: (code: number, signal: number) => void): [pid: number, pidfd: number] | [errno: Errno, step: number, aux: number, pid: number];
+  spawn(
+    options: NativeSpawnOptions,
+    onExit: (code: number, signal: number) => void,
+  ): [pid: number, pidfd: number] | [errno: Errno, step: number, aux: number, pid: number];
   /** pidfd_send_signal to a child this environment watches; -ESRCH once it is reaped. */
   kill(pidfd: number, signal: number): 0 | Errno;
   /** Whether a watched child keeps the event loop alive. */

@@ -1,7 +1,7 @@
 // Named network namespaces, interoperable with iproute2 (`ip netns`): a name
 // is a bind mount of a network namespace on /run/netns/NAME.
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { NamespaceError, check, fromFsError } from './errors.js';
+import { check, fromFsError, NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { bindOntoFile } from './persist.js';
@@ -45,11 +45,19 @@ export function open(name: string): Namespace {
     ns = Namespace.open(file);
   } catch (e) {
     if (!(e instanceof NamespaceError) || e.code !== 'ENOENT') throw e;
-    throw new NamespaceError(e.errno, { syscall: 'open', path: file, hint: `There is no network namespace named "${name}".` }, { cause: e });
+    throw new NamespaceError(
+      e.errno,
+      { syscall: 'open', path: file, hint: `There is no network namespace named "${name}".` },
+      { cause: e },
+    );
   }
   if (ns.type === 'net') return ns;
   ns.close();
-  throw new NamespaceError(EINVAL, { syscall: 'open', path: file, hint: `${file} holds a ${ns.type} namespace, not a network namespace.` });
+  throw new NamespaceError(EINVAL, {
+    syscall: 'open',
+    path: file,
+    hint: `${file} holds a ${ns.type} namespace, not a network namespace.`,
+  });
 }
 
 /** The names of the network namespaces, as `ip netns list` shows them (sorted). */
@@ -73,7 +81,8 @@ export function remove(name: string): void {
   try {
     unlinkSync(file);
   } catch (e) {
-    const hint = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `There is no network namespace named "${name}".` : undefined;
+    const hint =
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? `There is no network namespace named "${name}".` : undefined;
     throw fromFsError(e, { syscall: 'unlink', path: file, hint });
   }
 }

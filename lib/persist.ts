@@ -2,7 +2,7 @@
 // (what `ip netns add` and `unshare --net=FILE` do), and let it go again.
 import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
 import type { NamespaceType } from './constants.js';
-import { NamespaceError, fromFsError } from './errors.js';
+import { fromFsError, NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import * as validate from './validate.js';
@@ -10,8 +10,8 @@ import * as validate from './validate.js';
 const EINVAL = -22;
 
 const MNT_LOOP_HINT =
-  'A mount namespace can only be bind-mounted from an older one (not the caller\'s own), and not onto a ' +
-  'shared mount that propagates into that namespace: make the target\'s directory a private mount first ' +
+  "A mount namespace can only be bind-mounted from an older one (not the caller's own), and not onto a " +
+  "shared mount that propagates into that namespace: make the target's directory a private mount first " +
   '(mount --bind DIR DIR && mount --make-private DIR), as iproute2 does for /run/netns.';
 
 /**
@@ -34,7 +34,8 @@ export function release(target: string): void {
   Namespace.open(target).close(); // a namespace file, or a typed error before anything changes
   const r = native.umountDetach(target);
   if (r < 0) {
-    const hint = r === EINVAL ? 'Nothing is mounted on this path (it was never persisted), so it was left alone.' : undefined;
+    const hint =
+      r === EINVAL ? 'Nothing is mounted on this path (it was never persisted), so it was left alone.' : undefined;
     throw new NamespaceError(r, { syscall: 'umount2', path: target, hint });
   }
   try {
@@ -60,7 +61,12 @@ export function bindOntoFile(target: string, type: NamespaceType, bind: () => nu
       // the mount error below is the one to report
     }
   }
-  throw new NamespaceError(r, { syscall: 'mount', path: target, types: [type], hint: r === EINVAL && type === 'mnt' ? MNT_LOOP_HINT : undefined });
+  throw new NamespaceError(r, {
+    syscall: 'mount',
+    path: target,
+    types: [type],
+    hint: r === EINVAL && type === 'mnt' ? MNT_LOOP_HINT : undefined,
+  });
 }
 
 /** true if this call created the file. */

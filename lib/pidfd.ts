@@ -2,7 +2,7 @@
 // (Linux 5.8) joins several of that process's namespaces at once, atomically.
 import { inspect } from 'node:util';
 import { check, NamespaceError } from './errors.js';
-import { FdHandle, closedError } from './fd-handle.js';
+import { closedError, FdHandle } from './fd-handle.js';
 import { native } from './native.js';
 import * as validate from './validate.js';
 

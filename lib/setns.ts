@@ -1,5 +1,5 @@
 // setns(2) for the CALLING THREAD only.
-import { ALL_NAMESPACE_FLAGS, flagToType, flagsToTypes, typesToFlags, type NamespaceType } from './constants.js';
+import { ALL_NAMESPACE_FLAGS, flagsToTypes, flagToType, type NamespaceType, typesToFlags } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
@@ -38,12 +38,14 @@ function toMask(nstype: unknown): number {
   if (typeof nstype === 'string') return typesToFlags([nstype as NamespaceType]);
   if (typeof nstype !== 'number') return typesToFlags(nstype as readonly NamespaceType[]);
   validate.integer(nstype, 'nstype', 0, validate.INT32_MAX);
-  if ((nstype & ~ALL_NAMESPACE_FLAGS) !== 0) throw new RangeError(`nstype has bits that are not CLONE_NEW* flags: 0x${nstype.toString(16)}`);
+  if ((nstype & ~ALL_NAMESPACE_FLAGS) !== 0)
+    throw new RangeError(`nstype has bits that are not CLONE_NEW* flags: 0x${nstype.toString(16)}`);
   return nstype;
 }
 
 function requireMask(mask: number): number {
-  if (mask === 0) throw new RangeError('setns with a pidfd needs nstype: the namespaces to join (e.g. CLONE_NEWNET | CLONE_NEWUTS)');
+  if (mask === 0)
+    throw new RangeError('setns with a pidfd needs nstype: the namespaces to join (e.g. CLONE_NEWNET | CLONE_NEWUTS)');
   return mask;
 }
 

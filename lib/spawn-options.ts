@@ -1,6 +1,6 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
-import { isNamespaceType, unknownType, type NamespaceType } from './constants.js';
+import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 
@@ -89,8 +89,27 @@ export interface ParsedSpawn {
 }
 
 const KEYS = new Set([
-  'namespaces', 'join', 'mapRootUser', 'uidMap', 'gidMap', 'setgroups', 'hostname', 'domainname', 'mountProc', 'mountSys',
-  'propagation', 'root', 'timeOffsets', 'cwd', 'env', 'argv0', 'uid', 'gid', 'killOnParentDeath', 'setsid', 'stdio',
+  'namespaces',
+  'join',
+  'mapRootUser',
+  'uidMap',
+  'gidMap',
+  'setgroups',
+  'hostname',
+  'domainname',
+  'mountProc',
+  'mountSys',
+  'propagation',
+  'root',
+  'timeOffsets',
+  'cwd',
+  'env',
+  'argv0',
+  'uid',
+  'gid',
+  'killOnParentDeath',
+  'setsid',
+  'stdio',
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -100,29 +119,41 @@ const TIME_OFFSET_MAX = 2 ** 40; // seconds; the kernel refuses offsets near the
 
 export function parseSpawn(file: unknown, args: unknown, options: unknown): ParsedSpawn {
   const o = options === undefined ? {} : (validate.object(options, 'options') as SpawnOptions);
-  for (const key of Object.keys(o)) if (!KEYS.has(key)) throw new TypeError(`unknown spawn option ${validate.describe(key)}`);
+  for (const key of Object.keys(o))
+    if (!KEYS.has(key)) throw new TypeError(`unknown spawn option ${validate.describe(key)}`);
   const program = line(file, 'file');
-  const argv = [option(o.argv0, 'options.argv0', (v, n) => arg(v, n)) ?? program, ...list(args, 'args').map((a, i) => arg(a, `args[${i}]`))];
+  const argv = [
+    option(o.argv0, 'options.argv0', (v, n) => arg(v, n)) ?? program,
+    ...list(args, 'args').map((a, i) => arg(a, `args[${i}]`)),
+  ];
   const env = environment(o.env);
   const create = namespaces(o);
   const join = joins(o.join, create);
   const userMaps = maps(o, create);
-  const uts = (key: 'hostname' | 'domainname') => option(o[key], `options.${key}`, (v, n) => {
-    if (!create.has('uts')) throw new TypeError(`options.${key} needs a new uts namespace: add 'uts' to options.namespaces`);
-    const name = line(v, n);
-    if (Buffer.byteLength(name) > HOST_NAME_MAX) throw new RangeError(`${n} is longer than ${HOST_NAME_MAX} bytes`);
-    return name;
-  });
+  const uts = (key: 'hostname' | 'domainname') =>
+    option(o[key], `options.${key}`, (v, n) => {
+      if (!create.has('uts'))
+        throw new TypeError(`options.${key} needs a new uts namespace: add 'uts' to options.namespaces`);
+      const name = line(v, n);
+      if (Buffer.byteLength(name) > HOST_NAME_MAX) throw new RangeError(`${n} is longer than ${HOST_NAME_MAX} bytes`);
+      return name;
+    });
   const propagation = option(o.propagation, 'options.propagation', (v, n): ParsedSpawn['propagation'] => {
-    if (v !== 'private' && v !== 'slave' && v !== 'shared' && v !== 'unchanged') throw new TypeError(`${n} must be 'private', 'slave', 'shared' or 'unchanged'`);
+    if (v !== 'private' && v !== 'slave' && v !== 'shared' && v !== 'unchanged')
+      throw new TypeError(`${n} must be 'private', 'slave', 'shared' or 'unchanged'`);
     if (!create.has('mnt')) throw new TypeError(`${n} needs a new mount namespace: add 'mnt' to options.namespaces`);
     return v;
   });
   const mountProc = flag(o.mountProc, 'options.mountProc');
   const mountSys = flag(o.mountSys, 'options.mountSys');
-  for (const [mounts, key, dir] of [[mountProc, 'mountProc', '/proc'], [mountSys, 'mountSys', '/sys']] as const) {
+  for (const [mounts, key, dir] of [
+    [mountProc, 'mountProc', '/proc'],
+    [mountSys, 'mountSys', '/sys'],
+  ] as const) {
     if (mounts && (propagation === 'shared' || propagation === 'unchanged')) {
-      throw new TypeError(`options.${key} needs 'private' or 'slave' propagation: with '${propagation}' the new ${dir} could propagate into the parent's mount namespace and hide its ${dir}`);
+      throw new TypeError(
+        `options.${key} needs 'private' or 'slave' propagation: with '${propagation}' the new ${dir} could propagate into the parent's mount namespace and hide its ${dir}`,
+      );
     }
   }
   return {
@@ -186,7 +217,8 @@ function environment(value: unknown): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(source)) {
     if (v === undefined) continue;
-    if (k === '' || k.includes('=') || k.includes('\0')) throw new RangeError(`options.env has an invalid name ${validate.describe(k)}`);
+    if (k === '' || k.includes('=') || k.includes('\0'))
+      throw new RangeError(`options.env has an invalid name ${validate.describe(k)}`);
     env[k] = arg(v, `options.env.${k}`);
   }
   return env;
@@ -210,9 +242,12 @@ function joins(value: unknown, create: Set<NamespaceType>): Map<NamespaceType, N
   for (const [type, target] of Object.entries(validate.object(value, 'options.join'))) {
     if (!isNamespaceType(type)) throw unknownType(type);
     if (target === undefined) continue;
-    if (create.has(type)) throw new TypeError(`options.join.${type} conflicts with a new ${type} namespace in options.namespaces`);
+    if (create.has(type))
+      throw new TypeError(`options.join.${type} conflicts with a new ${type} namespace in options.namespaces`);
     if (!(target instanceof Namespace) && typeof target !== 'string') {
-      throw new TypeError(`options.join.${type} must be a Namespace or a namespace file path, got ${validate.describe(target)}`);
+      throw new TypeError(
+        `options.join.${type} must be a Namespace or a namespace file path, got ${validate.describe(target)}`,
+      );
     }
     if (typeof target === 'string') pathLine(target, `options.join.${type}`); // its type is checked once it is open
     join.set(type, target);
@@ -223,8 +258,10 @@ function joins(value: unknown, create: Set<NamespaceType>): Map<NamespaceType, N
 function maps(o: SpawnOptions, create: Set<NamespaceType>) {
   const root = flag(o.mapRootUser, 'options.mapRootUser');
   const anyMap = root || o.uidMap !== undefined || o.gidMap !== undefined || o.setgroups !== undefined;
-  if (anyMap && !create.has('user')) throw new TypeError("id maps and setgroups need a new user namespace: add 'user' to options.namespaces");
-  if (root && (o.uidMap !== undefined || o.gidMap !== undefined)) throw new TypeError('options.mapRootUser and options.uidMap/gidMap exclude each other');
+  if (anyMap && !create.has('user'))
+    throw new TypeError("id maps and setgroups need a new user namespace: add 'user' to options.namespaces");
+  if (root && (o.uidMap !== undefined || o.gidMap !== undefined))
+    throw new TypeError('options.mapRootUser and options.uidMap/gidMap exclude each other');
   const uid = process.geteuid?.() ?? 0;
   const gid = process.getegid?.() ?? 0;
   const uidMap = root ? `0 ${uid} 1\n` : option(o.uidMap, 'options.uidMap', idMap);
@@ -241,15 +278,19 @@ function maps(o: SpawnOptions, create: Set<NamespaceType>) {
 /** [{inside, outside, count}] → "inside outside count\n" lines; integers only, so no line can be injected. */
 function idMap(value: unknown, name: string): string {
   const entries = list(value, name);
-  if (entries.length === 0 || entries.length > MAX_MAP_LINES) throw new RangeError(`${name} must have 1 to ${MAX_MAP_LINES} entries`);
+  if (entries.length === 0 || entries.length > MAX_MAP_LINES)
+    throw new RangeError(`${name} must have 1 to ${MAX_MAP_LINES} entries`);
   return entries
     .map((e, i) => {
       const entry = validate.object(e, `${name}[${i}]`);
-      for (const k of Object.keys(entry)) if (k !== 'inside' && k !== 'outside' && k !== 'count') throw new TypeError(`${name}[${i}] has an unknown key ${validate.describe(k)}`);
+      for (const k of Object.keys(entry))
+        if (k !== 'inside' && k !== 'outside' && k !== 'count')
+          throw new TypeError(`${name}[${i}] has an unknown key ${validate.describe(k)}`);
       const inside = validate.integer(entry.inside, `${name}[${i}].inside`, 0, ID_MAX);
       const outside = validate.integer(entry.outside, `${name}[${i}].outside`, 0, ID_MAX);
       const count = validate.integer(entry.count, `${name}[${i}].count`, 1, ID_MAX + 1);
-      if (inside + count > ID_MAX + 1 || outside + count > ID_MAX + 1) throw new RangeError(`${name}[${i}] runs past the last id`);
+      if (inside + count > ID_MAX + 1 || outside + count > ID_MAX + 1)
+        throw new RangeError(`${name}[${i}] runs past the last id`);
       return `${inside} ${outside} ${count}\n`;
     })
     .join('');
@@ -262,10 +303,12 @@ function offsets(value: unknown): string | undefined {
   const clocks: Record<string, number> = { monotonic: 1, boottime: 7 };
   let text = '';
   for (const [clock, seconds] of Object.entries(o)) {
-    if (!(clock in clocks)) throw new TypeError(`options.timeOffsets.${clock}: only monotonic and boottime clocks have offsets`);
+    if (!(clock in clocks))
+      throw new TypeError(`options.timeOffsets.${clock}: only monotonic and boottime clocks have offsets`);
     if (seconds === undefined) continue;
     if (typeof seconds !== 'number') throw new TypeError(`options.timeOffsets.${clock} must be a number of seconds`);
-    if (!Number.isFinite(seconds) || Math.abs(seconds) > TIME_OFFSET_MAX) throw new RangeError(`options.timeOffsets.${clock} must be a finite number of seconds`);
+    if (!Number.isFinite(seconds) || Math.abs(seconds) > TIME_OFFSET_MAX)
+      throw new RangeError(`options.timeOffsets.${clock} must be a finite number of seconds`);
     const sec = Math.floor(seconds);
     const nsec = Math.round((seconds - sec) * 1e9);
     text += `${clocks[clock]} ${sec} ${Math.min(nsec, 999_999_999)}\n`;
@@ -274,16 +317,17 @@ function offsets(value: unknown): string | undefined {
 }
 
 function stdio(value: unknown): StdioOption[] {
-  const entries: unknown[] = value === undefined || typeof value === 'string' ? [value, value, value] : list(value, 'options.stdio');
+  const entries: unknown[] =
+    value === undefined || typeof value === 'string' ? [value, value, value] : list(value, 'options.stdio');
   if (entries.length > MAX_STDIO) throw new RangeError(`options.stdio has more than ${MAX_STDIO} entries`);
   while (entries.length < 3) entries.push(undefined);
   return entries.map((e, i) => {
     const name = `options.stdio[${i}]`;
     if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
     if (typeof e === 'number') return validate.fd(e, name);
-    if (e !== 'pipe' && e !== 'inherit' && e !== 'ignore') throw new TypeError(`${name} must be 'pipe', 'inherit', 'ignore' or an fd, got ${validate.describe(e)}`);
+    if (e !== 'pipe' && e !== 'inherit' && e !== 'ignore')
+      throw new TypeError(`${name} must be 'pipe', 'inherit', 'ignore' or an fd, got ${validate.describe(e)}`);
     if (e === 'pipe' && i > 2) throw new TypeError(`${name}: 'pipe' is supported for fds 0-2; pass an fd for fd ${i}`);
     return e;
   });
 }
-

@@ -4,11 +4,11 @@
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { CLONE_NEWTIME, flagToType, typeToFlag, typesToFlags, type NamespaceType } from './constants.js';
-import { NamespaceError, NamespaceRestoreError, check, type ErrorContext } from './errors.js';
+import { CLONE_NEWTIME, flagToType, type NamespaceType, typesToFlags, typeToFlag } from './constants.js';
+import { check, type ErrorContext, NamespaceError, NamespaceRestoreError } from './errors.js';
 import { Namespace } from './namespace.js';
-import { native, type NativeSpawnOptions } from './native.js';
-import { parseSpawn, type ParsedSpawn, type SpawnOptions } from './spawn-options.js';
+import { type NativeSpawnOptions, native } from './native.js';
+import { type ParsedSpawn, parseSpawn, type SpawnOptions } from './spawn-options.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
@@ -140,12 +140,20 @@ function spawnError([errno, step, aux, pid]: [number, number, number, number], p
   const joined = type ? parsed.join.get(type) : undefined;
   const context: ErrorContext = { syscall: name, step: name, types: [...parsed.create] };
   switch (name) {
-    case 'pipe': context.syscall = 'pipe2'; break;
-    case 'stack': context.syscall = 'mmap'; break;
-    case 'setgroups': case 'uid_map': case 'gid_map':
+    case 'pipe':
+      context.syscall = 'pipe2';
+      break;
+    case 'stack':
+      context.syscall = 'mmap';
+      break;
+    case 'setgroups':
+    case 'uid_map':
+    case 'gid_map':
       Object.assign(context, { syscall: 'write', path: `/proc/${pid}/${name}` });
       break;
-    case 'stdio': context.syscall = 'dup3'; break;
+    case 'stdio':
+      context.syscall = 'dup3';
+      break;
     case 'setns':
       Object.assign(context, {
         step: `setns:${type}`,
@@ -153,16 +161,37 @@ function spawnError([errno, step, aux, pid]: [number, number, number, number], p
         path: typeof joined === 'string' ? joined : joined?.path,
       });
       break;
-    case 'setresuid': case 'setuid': context.syscall = 'setresuid'; break;
-    case 'setgid': context.syscall = 'setresgid'; break;
-    case 'unshare:time': Object.assign(context, { syscall: 'unshare', types: ['time'] }); break;
-    case 'timens_offsets': Object.assign(context, { syscall: 'write', path: '/proc/self/timens_offsets' }); break;
-    case 'mount:/': Object.assign(context, { syscall: 'mount', path: '/' }); break;
-    case 'mount:/proc': Object.assign(context, { syscall: 'mount', path: '/proc' }); break;
-    case 'mount:/sys': Object.assign(context, { syscall: 'mount', path: '/sys' }); break;
-    case 'chroot': context.path = parsed.root; break;
-    case 'chdir': context.path = parsed.cwd ?? '/'; break;
-    case 'exec': Object.assign(context, { syscall: 'execve', path: parsed.file }); break;
+    case 'setresuid':
+    case 'setuid':
+      context.syscall = 'setresuid';
+      break;
+    case 'setgid':
+      context.syscall = 'setresgid';
+      break;
+    case 'unshare:time':
+      Object.assign(context, { syscall: 'unshare', types: ['time'] });
+      break;
+    case 'timens_offsets':
+      Object.assign(context, { syscall: 'write', path: '/proc/self/timens_offsets' });
+      break;
+    case 'mount:/':
+      Object.assign(context, { syscall: 'mount', path: '/' });
+      break;
+    case 'mount:/proc':
+      Object.assign(context, { syscall: 'mount', path: '/proc' });
+      break;
+    case 'mount:/sys':
+      Object.assign(context, { syscall: 'mount', path: '/sys' });
+      break;
+    case 'chroot':
+      context.path = parsed.root;
+      break;
+    case 'chdir':
+      context.path = parsed.cwd ?? '/';
+      break;
+    case 'exec':
+      Object.assign(context, { syscall: 'execve', path: parsed.file });
+      break;
   }
   return new NamespaceError(errno, context);
 }

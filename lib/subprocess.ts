@@ -35,14 +35,22 @@ export class Subprocess extends EventEmitter {
   #running = true;
 
   /** @internal Made by spawn(). */
-  constructor(pid: number, pidfd: number, stdio: [Writable | null, Readable | null, Readable | null], exited: Promise<[number, number]>) {
+  constructor(
+    pid: number,
+    pidfd: number,
+    stdio: [Writable | null, Readable | null, Readable | null],
+    exited: Promise<[number, number]>,
+  ) {
     super();
     this.pid = pid;
     this.#pidfd = pidfd;
     [this.stdin, this.stdout, this.stderr] = stdio;
     this.exited = exited.then(([code, signal]) => {
       this.#running = false;
-      const status: ExitStatus = { code: signal ? null : code, signal: signal ? (signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals)) : null };
+      const status: ExitStatus = {
+        code: signal ? null : code,
+        signal: signal ? (signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals)) : null,
+      };
       this.exitCode = status.code;
       this.signalCode = status.signal;
       this.stdin?.destroy(); // nobody reads it any more (child_process does the same)
@@ -51,7 +59,9 @@ export class Subprocess extends EventEmitter {
       this.emit('exit', status.code, status.signal);
       return status;
     });
-    const ended = [this.stdout, this.stderr].map((s) => s && !s.readableEnded ? new Promise((r) => s.once('close', r)) : undefined);
+    const ended = [this.stdout, this.stderr].map((s) =>
+      s && !s.readableEnded ? new Promise((r) => s.once('close', r)) : undefined,
+    );
     this.closed = Promise.all([this.exited, ...ended]).then(([status]) => {
       this.emit('close', status.code, status.signal);
       return status;
@@ -96,6 +106,7 @@ export class Subprocess extends EventEmitter {
 
 function toSignal(signal: unknown): number {
   if (typeof signal === 'number') return validate.integer(signal, 'signal', 0, 64);
-  if (typeof signal === 'string' && Object.hasOwn(constants.signals, signal)) return constants.signals[signal as NodeJS.Signals];
+  if (typeof signal === 'string' && Object.hasOwn(constants.signals, signal))
+    return constants.signals[signal as NodeJS.Signals];
   throw new TypeError(`unknown signal ${validate.describe(signal)}`);
 }

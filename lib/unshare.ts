@@ -1,6 +1,6 @@
 // unshare(2) for the CALLING THREAD only. Node's other threads (libuv pool,
 // V8 platform) stay where they were.
-import { CLONE_FILES, UNSHARE_FLAGS, flagsToTypes, typesToFlags, type NamespaceType } from './constants.js';
+import { CLONE_FILES, flagsToTypes, type NamespaceType, typesToFlags, UNSHARE_FLAGS } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { native } from './native.js';
 import * as validate from './validate.js';

@@ -1,7 +1,7 @@
 // withNamespaces: run a synchronous function with the CALLING THREAD inside
 // other namespaces, then put the thread back, whatever happens.
-import { CLONE_FS, isNamespaceType, typeToFlag, unknownType, type NamespaceType } from './constants.js';
-import { NamespaceError, NamespaceRestoreError, check } from './errors.js';
+import { CLONE_FS, isNamespaceType, type NamespaceType, typeToFlag, unknownType } from './constants.js';
+import { check, NamespaceError, NamespaceRestoreError } from './errors.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { openTarget } from './target.js';
@@ -99,10 +99,15 @@ function restore(entered: Step[], cwd: number, cause: unknown): NamespaceRestore
     native.fchdir(cwd);
     native.close(cwd);
   }
-  if (error) process.emitWarning(`${error.message}: ${error.hint}`, { type: 'NamespaceRestoreWarning', code: error.code });
+  if (error)
+    process.emitWarning(`${error.message}: ${error.hint}`, { type: 'NamespaceRestoreWarning', code: error.code });
   return error;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

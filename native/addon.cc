@@ -24,12 +24,19 @@ std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Na
 nsb_request Req(const Napi::CallbackInfo& info, size_t i) { return static_cast<nsb_request>(Int(info, i)); }
 
 Napi::Object Requests(Napi::Env env) {
-  static const char* const names[NSB_REQUEST_COUNT] = {
-      "NS_GET_USERNS",          "NS_GET_PARENT",         "NS_GET_NSTYPE",
-      "NS_GET_OWNER_UID",       "NS_GET_MNTNS_ID",       "NS_GET_PID_FROM_PIDNS",
-      "NS_GET_TGID_FROM_PIDNS", "NS_GET_PID_IN_PIDNS",   "NS_GET_TGID_IN_PIDNS",
-      "NS_MNT_GET_INFO",        "NS_MNT_GET_NEXT",       "NS_MNT_GET_PREV",
-      "NS_GET_ID"};
+  static const char* const names[NSB_REQUEST_COUNT] = {"NS_GET_USERNS",
+                                                       "NS_GET_PARENT",
+                                                       "NS_GET_NSTYPE",
+                                                       "NS_GET_OWNER_UID",
+                                                       "NS_GET_MNTNS_ID",
+                                                       "NS_GET_PID_FROM_PIDNS",
+                                                       "NS_GET_TGID_FROM_PIDNS",
+                                                       "NS_GET_PID_IN_PIDNS",
+                                                       "NS_GET_TGID_IN_PIDNS",
+                                                       "NS_MNT_GET_INFO",
+                                                       "NS_MNT_GET_NEXT",
+                                                       "NS_MNT_GET_PREV",
+                                                       "NS_GET_ID"};
   Napi::Object out = Napi::Object::New(env);
   for (int i = 0; i < NSB_REQUEST_COUNT; i++) {
     Napi::Object r = Napi::Object::New(env);
@@ -45,33 +52,33 @@ Napi::Object Requests(Napi::Env env) {
 Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
   napi_add_async_cleanup_hook(env, Teardown, this, nullptr);
   DefineAddon(exports, {
-      InstanceMethod("open", &Addon::Open),
-      InstanceMethod("dup", &Addon::Dup),
-      InstanceMethod("close", &Addon::Close),
-      InstanceMethod("unshare", &Addon::Unshare),
-      InstanceMethod("setns", &Addon::Setns),
-      InstanceMethod("pidfdOpen", &Addon::PidfdOpen),
-      InstanceMethod("related", &Addon::Related),
-      InstanceMethod("queryInt", &Addon::QueryInt),
-      InstanceMethod("ownerUid", &Addon::OwnerUid),
-      InstanceMethod("queryU64", &Addon::QueryU64),
-      InstanceMethod("mntQuery", &Addon::MntQuery),
-      InstanceMethod("openCwd", &Addon::OpenCwd),
-      InstanceMethod("fchdir", &Addon::Fchdir),
-      InstanceMethod("errnoName", &Addon::ErrnoName),
-      InstanceMethod("spawn", &Addon::Spawn),
-      InstanceMethod("kill", &Addon::Kill),
-      InstanceMethod("ref", &Addon::Ref),
-      InstanceMethod("pipe", &Addon::Pipe),
-      InstanceMethod("openDevNull", &Addon::OpenDevNull),
-      InstanceMethod("userName", &Addon::UserName),
-      InstanceMethod("bindNs", &Addon::BindNs),
-      InstanceMethod("umountDetach", &Addon::UmountDetach),
-      InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
-      InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
-      InstanceValue("requests", Requests(env), napi_enumerable),
-      InstanceValue("steps", StepNames(env), napi_enumerable),
-  });
+                           InstanceMethod("open", &Addon::Open),
+                           InstanceMethod("dup", &Addon::Dup),
+                           InstanceMethod("close", &Addon::Close),
+                           InstanceMethod("unshare", &Addon::Unshare),
+                           InstanceMethod("setns", &Addon::Setns),
+                           InstanceMethod("pidfdOpen", &Addon::PidfdOpen),
+                           InstanceMethod("related", &Addon::Related),
+                           InstanceMethod("queryInt", &Addon::QueryInt),
+                           InstanceMethod("ownerUid", &Addon::OwnerUid),
+                           InstanceMethod("queryU64", &Addon::QueryU64),
+                           InstanceMethod("mntQuery", &Addon::MntQuery),
+                           InstanceMethod("openCwd", &Addon::OpenCwd),
+                           InstanceMethod("fchdir", &Addon::Fchdir),
+                           InstanceMethod("errnoName", &Addon::ErrnoName),
+                           InstanceMethod("spawn", &Addon::Spawn),
+                           InstanceMethod("kill", &Addon::Kill),
+                           InstanceMethod("ref", &Addon::Ref),
+                           InstanceMethod("pipe", &Addon::Pipe),
+                           InstanceMethod("openDevNull", &Addon::OpenDevNull),
+                           InstanceMethod("userName", &Addon::UserName),
+                           InstanceMethod("bindNs", &Addon::BindNs),
+                           InstanceMethod("umountDetach", &Addon::UmountDetach),
+                           InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
+                           InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
+                           InstanceValue("requests", Requests(env), napi_enumerable),
+                           InstanceValue("steps", StepNames(env), napi_enumerable),
+                       });
 }
 
 Addon::~Addon() = default;
@@ -142,9 +149,7 @@ Napi::Value Addon::MntQuery(const Napi::CallbackInfo& info) {
   return a;
 }
 
-Napi::Value Addon::OpenCwd(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_open_cwd());
-}
+Napi::Value Addon::OpenCwd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), nsb_open_cwd()); }
 
 Napi::Value Addon::Fchdir(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), nsb_fchdir(Int(info, 0)));

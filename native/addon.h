@@ -46,7 +46,7 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Env env_;
   std::unordered_map<int, Child*> children_;  // by pidfd, this environment's live children
-  int closing_ = 0;                            // watchers whose uv_close has not completed
+  int closing_ = 0;                           // watchers whose uv_close has not completed
   napi_async_cleanup_hook_handle teardown_ = nullptr;
   Napi::Value UserName(const Napi::CallbackInfo& info);
   // bind mounts that keep namespaces, /run/netns (mount.c)

@@ -24,31 +24,29 @@
  * this architecture by _IO/_IOR. */
 #define NSIO 0xb7
 static const unsigned long requests[NSB_REQUEST_COUNT] = {
-  [NSB_GET_USERNS] = _IO(NSIO, 0x1),
-  [NSB_GET_PARENT] = _IO(NSIO, 0x2),
-  [NSB_GET_NSTYPE] = _IO(NSIO, 0x3),
-  [NSB_GET_OWNER_UID] = _IO(NSIO, 0x4),
-  [NSB_GET_MNTNS_ID] = _IOR(NSIO, 0x5, uint64_t),
-  [NSB_GET_PID_FROM_PIDNS] = _IOR(NSIO, 0x6, int),
-  [NSB_GET_TGID_FROM_PIDNS] = _IOR(NSIO, 0x7, int),
-  [NSB_GET_PID_IN_PIDNS] = _IOR(NSIO, 0x8, int),
-  [NSB_GET_TGID_IN_PIDNS] = _IOR(NSIO, 0x9, int),
-  [NSB_MNT_GET_INFO] = _IOR(NSIO, 10, struct nsb_mnt_info),
-  [NSB_MNT_GET_NEXT] = _IOR(NSIO, 11, struct nsb_mnt_info),
-  [NSB_MNT_GET_PREV] = _IOR(NSIO, 12, struct nsb_mnt_info),
-  [NSB_GET_ID] = _IOR(NSIO, 13, uint64_t),
+    [NSB_GET_USERNS] = _IO(NSIO, 0x1),
+    [NSB_GET_PARENT] = _IO(NSIO, 0x2),
+    [NSB_GET_NSTYPE] = _IO(NSIO, 0x3),
+    [NSB_GET_OWNER_UID] = _IO(NSIO, 0x4),
+    [NSB_GET_MNTNS_ID] = _IOR(NSIO, 0x5, uint64_t),
+    [NSB_GET_PID_FROM_PIDNS] = _IOR(NSIO, 0x6, int),
+    [NSB_GET_TGID_FROM_PIDNS] = _IOR(NSIO, 0x7, int),
+    [NSB_GET_PID_IN_PIDNS] = _IOR(NSIO, 0x8, int),
+    [NSB_GET_TGID_IN_PIDNS] = _IOR(NSIO, 0x9, int),
+    [NSB_MNT_GET_INFO] = _IOR(NSIO, 10, struct nsb_mnt_info),
+    [NSB_MNT_GET_NEXT] = _IOR(NSIO, 11, struct nsb_mnt_info),
+    [NSB_MNT_GET_PREV] = _IOR(NSIO, 12, struct nsb_mnt_info),
+    [NSB_GET_ID] = _IOR(NSIO, 13, uint64_t),
 };
 #define MNT_NS_INFO_SIZE_VER0 16
 
-#define RETURN_ERRNO(expr)        \
-  do {                            \
-    long r_ = (long)(expr);       \
+#define RETURN_ERRNO(expr)            \
+  do {                                \
+    long r_ = (long)(expr);           \
     return r_ < 0 ? -errno : (int)r_; \
   } while (0)
 
-unsigned long nsb_request_value(enum nsb_request req) {
-  return (unsigned)req < NSB_REQUEST_COUNT ? requests[req] : 0;
-}
+unsigned long nsb_request_value(enum nsb_request req) { return (unsigned)req < NSB_REQUEST_COUNT ? requests[req] : 0; }
 
 /* Fill out from an fd we already own; on failure close it. */
 static int describe(int fd, struct nsb_ns *out) {
@@ -115,9 +113,7 @@ int nsb_query_int(int fd, enum nsb_request req, int arg) {
   }
 }
 
-int nsb_owner_uid(int fd, uint32_t *uid) {
-  RETURN_ERRNO(ioctl(fd, requests[NSB_GET_OWNER_UID], uid));
-}
+int nsb_owner_uid(int fd, uint32_t *uid) { RETURN_ERRNO(ioctl(fd, requests[NSB_GET_OWNER_UID], uid)); }
 
 int nsb_query_u64(int fd, enum nsb_request req, uint64_t *out) {
   if (req != NSB_GET_MNTNS_ID && req != NSB_GET_ID) return -EINVAL;

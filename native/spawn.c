@@ -39,32 +39,32 @@
 #define STACK_SIZE (128 * 1024)
 
 const char *const nsb_step_names[] = {
-  [NSB_STEP_NONE] = "none",
-  [NSB_STEP_PIPE] = "pipe",
-  [NSB_STEP_STACK] = "stack",
-  [NSB_STEP_CLONE] = "clone",
-  [NSB_STEP_SETGROUPS] = "setgroups",
-  [NSB_STEP_UID_MAP] = "uid_map",
-  [NSB_STEP_GID_MAP] = "gid_map",
-  [NSB_STEP_FDS] = "stdio",
-  [NSB_STEP_SETNS] = "setns",
-  [NSB_STEP_CREDS_JOIN] = "setresuid",
-  [NSB_STEP_UNSHARE_TIME] = "unshare:time",
-  [NSB_STEP_TIMENS_OFFSETS] = "timens_offsets",
-  [NSB_STEP_SETHOSTNAME] = "sethostname",
-  [NSB_STEP_SETDOMAINNAME] = "setdomainname",
-  [NSB_STEP_PROPAGATION] = "mount:/",
-  [NSB_STEP_CHROOT] = "chroot",
-  [NSB_STEP_MOUNT_PROC] = "mount:/proc",
-  [NSB_STEP_MOUNT_SYS] = "mount:/sys",
-  [NSB_STEP_CHDIR] = "chdir",
-  [NSB_STEP_SETSID] = "setsid",
-  [NSB_STEP_SETGID] = "setgid",
-  [NSB_STEP_SETUID] = "setuid",
-  [NSB_STEP_PDEATHSIG] = "prctl",
-  [NSB_STEP_EXEC] = "exec",
-  [NSB_STEP_RESTORE_PID] = "restore:pid",
-  NULL,
+    [NSB_STEP_NONE] = "none",
+    [NSB_STEP_PIPE] = "pipe",
+    [NSB_STEP_STACK] = "stack",
+    [NSB_STEP_CLONE] = "clone",
+    [NSB_STEP_SETGROUPS] = "setgroups",
+    [NSB_STEP_UID_MAP] = "uid_map",
+    [NSB_STEP_GID_MAP] = "gid_map",
+    [NSB_STEP_FDS] = "stdio",
+    [NSB_STEP_SETNS] = "setns",
+    [NSB_STEP_CREDS_JOIN] = "setresuid",
+    [NSB_STEP_UNSHARE_TIME] = "unshare:time",
+    [NSB_STEP_TIMENS_OFFSETS] = "timens_offsets",
+    [NSB_STEP_SETHOSTNAME] = "sethostname",
+    [NSB_STEP_SETDOMAINNAME] = "setdomainname",
+    [NSB_STEP_PROPAGATION] = "mount:/",
+    [NSB_STEP_CHROOT] = "chroot",
+    [NSB_STEP_MOUNT_PROC] = "mount:/proc",
+    [NSB_STEP_MOUNT_SYS] = "mount:/sys",
+    [NSB_STEP_CHDIR] = "chdir",
+    [NSB_STEP_SETSID] = "setsid",
+    [NSB_STEP_SETGID] = "setgid",
+    [NSB_STEP_SETUID] = "setuid",
+    [NSB_STEP_PDEATHSIG] = "prctl",
+    [NSB_STEP_EXEC] = "exec",
+    [NSB_STEP_RESTORE_PID] = "restore:pid",
+    NULL,
 };
 
 /* Child code runs on a foreign stack in the parent's memory: sanitizer
@@ -147,10 +147,10 @@ CHILD __attribute__((noreturn)) static void child_fail(struct nsb_spawn *s, int 
   for (;;) SYS(SYS_exit_group, 127);
 }
 
-#define TRY(step, call)                         \
-  do {                                          \
-    long r_ = (call);                           \
-    if (r_ < 0) child_fail(s, (step), r_, 0);   \
+#define TRY(step, call)                       \
+  do {                                        \
+    long r_ = (call);                         \
+    if (r_ < 0) child_fail(s, (step), r_, 0); \
   } while (0)
 
 CHILD static long child_write_file(const char *path, const char *text) {
@@ -198,8 +198,10 @@ CHILD static void child_join(struct nsb_spawn *s) {
    * succeeds), first when we need it for the others (they fail in pass 0). */
   for (int i = 0; i < s->njoin; i++) {
     done[i] = 0;
-    if (s->join[i].nstype == CLONE_NEWUSER) user = i;
-    else done[i] = SYS(SYS_setns, s->join[i].fd, s->join[i].nstype) == 0;
+    if (s->join[i].nstype == CLONE_NEWUSER)
+      user = i;
+    else
+      done[i] = SYS(SYS_setns, s->join[i].fd, s->join[i].nstype) == 0;
   }
   if (user >= 0) {
     long r = SYS(SYS_setns, s->join[user].fd, CLONE_NEWUSER);
@@ -252,7 +254,8 @@ CHILD __attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
       s->exec_path[dlen] = '/';
       copy(s->exec_path + dlen + 1, s->file, flen + 1);
       r = SYS(SYS_execve, s->exec_path, s->argv, s->envp);
-      if (r == -EACCES) result = r;
+      if (r == -EACCES)
+        result = r;
       else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV && r != -ETIMEDOUT)
         child_fail(s, NSB_STEP_EXEC, r, 0);
     }
@@ -274,12 +277,14 @@ CHILD static int child_main(void *arg) {
   child_fds(s, src);
   if (s->sync_fd >= 0) { /* the parent writes our id maps, then says go */
     char go;
-    if (SYS(SYS_read, s->sync_fd, &go, 1) != 1) for (;;) SYS(SYS_exit_group, 127);
+    if (SYS(SYS_read, s->sync_fd, &go, 1) != 1)
+      for (;;) SYS(SYS_exit_group, 127);
   }
   child_join(s);
   if (s->new_time) {
     TRY(NSB_STEP_UNSHARE_TIME, SYS(SYS_unshare, CLONE_NEWTIME));
-    if (s->timens_offsets) TRY(NSB_STEP_TIMENS_OFFSETS, child_write_file("/proc/self/timens_offsets", s->timens_offsets));
+    if (s->timens_offsets)
+      TRY(NSB_STEP_TIMENS_OFFSETS, child_write_file("/proc/self/timens_offsets", s->timens_offsets));
   }
   if (s->hostname) TRY(NSB_STEP_SETHOSTNAME, SYS(SYS_sethostname, s->hostname, slen(s->hostname)));
   if (s->domainname) TRY(NSB_STEP_SETDOMAINNAME, SYS(SYS_setdomainname, s->domainname, slen(s->domainname)));
@@ -288,7 +293,8 @@ CHILD static int child_main(void *arg) {
     TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, s->root));
     if (!s->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
   }
-  if (s->mount_proc) TRY(NSB_STEP_MOUNT_PROC, SYS(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0));
+  if (s->mount_proc)
+    TRY(NSB_STEP_MOUNT_PROC, SYS(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0));
   if (s->mount_sys) child_mount_sys(s);
   if (s->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, s->cwd));
   if (s->setsid) TRY(NSB_STEP_SETSID, SYS(SYS_setsid, 0));
@@ -298,7 +304,8 @@ CHILD static int child_main(void *arg) {
   if (s->pdeathsig) {
     TRY(NSB_STEP_PDEATHSIG, SYS(SYS_prctl, PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0));
     /* the parent (thread) may have gone before the prctl: then go too */
-    if (!(s->clone_flags & CLONE_NEWPID) && SYS(SYS_getppid, 0) != s->parent) for (;;) SYS(SYS_exit_group, 127);
+    if (!(s->clone_flags & CLONE_NEWPID) && SYS(SYS_getppid, 0) != s->parent)
+      for (;;) SYS(SYS_exit_group, 127);
   }
   uint64_t none = 0;
   SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
@@ -323,9 +330,12 @@ static int proc_write(pid_t pid, const char *name, const char *text) {
 
 static int write_maps(struct nsb_spawn *s, pid_t pid) {
   int r = 0;
-  if (s->setgroups && (r = proc_write(pid, "setgroups", s->setgroups)) < 0) s->step = NSB_STEP_SETGROUPS;
-  else if (s->uid_map && (r = proc_write(pid, "uid_map", s->uid_map)) < 0) s->step = NSB_STEP_UID_MAP;
-  else if (s->gid_map && (r = proc_write(pid, "gid_map", s->gid_map)) < 0) s->step = NSB_STEP_GID_MAP;
+  if (s->setgroups && (r = proc_write(pid, "setgroups", s->setgroups)) < 0)
+    s->step = NSB_STEP_SETGROUPS;
+  else if (s->uid_map && (r = proc_write(pid, "uid_map", s->uid_map)) < 0)
+    s->step = NSB_STEP_UID_MAP;
+  else if (s->gid_map && (r = proc_write(pid, "gid_map", s->gid_map)) < 0)
+    s->step = NSB_STEP_GID_MAP;
   return r;
 }
 
@@ -444,9 +454,7 @@ int nsb_open_devnull(void) {
   return fd < 0 ? -errno : fd;
 }
 
-int nsb_pidfd_kill(int pidfd, int sig) {
-  return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
-}
+int nsb_pidfd_kill(int pidfd, int sig) { return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0; }
 
 int nsb_pidfd_reap(int pidfd, int *code, int *signal) {
   siginfo_t si;

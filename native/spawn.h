@@ -22,12 +22,12 @@ enum nsb_step {
   NSB_STEP_PIPE,
   NSB_STEP_STACK,
   NSB_STEP_CLONE,
-  NSB_STEP_SETGROUPS,   /* parent: /proc/PID/setgroups */
-  NSB_STEP_UID_MAP,     /* parent: /proc/PID/uid_map */
-  NSB_STEP_GID_MAP,     /* parent: /proc/PID/gid_map */
-  NSB_STEP_FDS,         /* child: arranging stdio */
-  NSB_STEP_SETNS,       /* child (or parent, for pid): joining aux */
-  NSB_STEP_CREDS_JOIN,  /* child: becoming root in a joined user namespace */
+  NSB_STEP_SETGROUPS,  /* parent: /proc/PID/setgroups */
+  NSB_STEP_UID_MAP,    /* parent: /proc/PID/uid_map */
+  NSB_STEP_GID_MAP,    /* parent: /proc/PID/gid_map */
+  NSB_STEP_FDS,        /* child: arranging stdio */
+  NSB_STEP_SETNS,      /* child (or parent, for pid): joining aux */
+  NSB_STEP_CREDS_JOIN, /* child: becoming root in a joined user namespace */
   NSB_STEP_UNSHARE_TIME,
   NSB_STEP_TIMENS_OFFSETS,
   NSB_STEP_SETHOSTNAME,
@@ -54,39 +54,39 @@ struct nsb_join {
 
 struct nsb_spawn {
   /* --- in: prepared by the caller, read by the child --- */
-  const char *file;          /* program: a path, or a name looked up in `path` */
+  const char *file; /* program: a path, or a name looked up in `path` */
   char *const *argv;
   char *const *envp;
-  const char *path;          /* PATH for the lookup (NULL: a default) */
-  int clone_flags;           /* CLONE_NEW* for clone(2); never CLONE_NEWTIME */
-  int new_time;              /* unshare(CLONE_NEWTIME) in the child */
-  const char *timens_offsets; /* "1 S N\n7 S N\n" or NULL */
+  const char *path;                   /* PATH for the lookup (NULL: a default) */
+  int clone_flags;                    /* CLONE_NEW* for clone(2); never CLONE_NEWTIME */
+  int new_time;                       /* unshare(CLONE_NEWTIME) in the child */
+  const char *timens_offsets;         /* "1 S N\n7 S N\n" or NULL */
   struct nsb_join join[NSB_MAX_JOIN]; /* joined in the child, user namespace handled as nsenter does */
   int njoin;
-  int join_pid_fd;           /* >= 0: pid namespace to create the child in (parent-side) */
-  int join_pid_restore_fd;   /* the calling thread's pid_for_children, to go back to */
+  int join_pid_fd;         /* >= 0: pid namespace to create the child in (parent-side) */
+  int join_pid_restore_fd; /* the calling thread's pid_for_children, to go back to */
   const char *hostname;
   const char *domainname;
   unsigned long propagation; /* 0, or MS_PRIVATE/MS_SLAVE/MS_SHARED (applied with MS_REC to "/") */
   const char *root;          /* chroot */
   int mount_proc;
-  int mount_sys;             /* a sysfs of the child's network namespace on /sys, as ip netns exec */
+  int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
   const char *cwd;
   int setsid;
-  int uid, gid;              /* -1: unchanged */
-  int pdeathsig;             /* 0: none */
-  const int *fds;            /* child fd i <- parent fd fds[i]; -1 leaves i closed */
+  int uid, gid;   /* -1: unchanged */
+  int pdeathsig;  /* 0: none */
+  const int *fds; /* child fd i <- parent fd fds[i]; -1 leaves i closed */
   int nfds;
-  int use_vm;                /* CLONE_VM (0 only where the kernel demands a private mm: joining a time ns) */
+  int use_vm; /* CLONE_VM (0 only where the kernel demands a private mm: joining a time ns) */
   /* parent-side writes while the child waits (new user namespace) */
-  const char *setgroups;     /* "deny" or NULL */
+  const char *setgroups; /* "deny" or NULL */
   const char *uid_map;
   const char *gid_map;
 
   /* --- out --- */
-  pid_t pid;                 /* also on failure, when the clone happened (the child is reaped) */
+  pid_t pid; /* also on failure, when the clone happened (the child is reaped) */
   int pidfd;
-  int step;                  /* enum nsb_step of a failure */
+  int step; /* enum nsb_step of a failure */
   int aux;
 
   /* --- child scratch, inside the prepared struct so the child allocates nothing --- */
@@ -94,7 +94,7 @@ struct nsb_spawn {
   int err_fd;
   int sync_fd;
   pid_t parent;
-  int max_fd;                /* for the close-on-exec sweep when close_range(2) is missing */
+  int max_fd; /* for the close-on-exec sweep when close_range(2) is missing */
 };
 
 /* Names for enum nsb_step, as spawn errors report them (NULL-terminated). */

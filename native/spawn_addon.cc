@@ -62,7 +62,7 @@ Napi::Value Addon::Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
   Prepared p;
-  struct nsb_spawn s{};
+  struct nsb_spawn s {};
   s.file = p.Str(o, "file");
   s.argv = p.StrArray(o, "argv");
   s.envp = p.StrArray(o, "envp");
@@ -188,8 +188,10 @@ Napi::Value Addon::Ref(const Napi::CallbackInfo& info) {
   auto it = children_.find(info[0].As<Napi::Number>().Int32Value());
   if (it != children_.end()) {
     auto* handle = reinterpret_cast<uv_handle_t*>(&it->second->poll);
-    if (info[1].ToBoolean()) uv_ref(handle);
-    else uv_unref(handle);
+    if (info[1].ToBoolean())
+      uv_ref(handle);
+    else
+      uv_unref(handle);
   }
   return info.Env().Undefined();
 }

@@ -14,7 +14,8 @@ const args = ['rebuild'];
 // Build against the running Node.js's own headers when they sit beside it (official
 // tarballs, distro -dev packages), so that node-gyp does not download them.
 const prefix = dirname(dirname(process.execPath));
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h')))
+  args.push(`--nodedir=${prefix}`);
 const run = spawnSync('node-gyp', args, { cwd: root, stdio: 'inherit' });
 if (run.error) console.error(`nsbind: could not run node-gyp: ${run.error.message}`);
 process.exit(run.status ?? 1);
@@ -30,7 +31,9 @@ function reasonToBuild() {
   }
   try {
     const binding = loader.load({ prebuiltOnly: true });
-    console.log(`nsbind: using the prebuilt ${relative(root, binding.path)} for ${loader.target()}; nothing to compile`);
+    console.log(
+      `nsbind: using the prebuilt ${relative(root, binding.path)} for ${loader.target()}; nothing to compile`,
+    );
     return undefined;
   } catch (e) {
     if (e.code === 'ERR_DLOPEN_FAILED') return `the prebuilt binary does not load on ${loader.target()}: ${e.message}`;

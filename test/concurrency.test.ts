@@ -33,12 +33,20 @@ const alive = (pid: number) => {
 describe('concurrency', () => {
   it('500 spawns in flight across the main thread and 4 workers: each exit once, with its code', async () => {
     const before = fdCount();
-    const workers = Array.from({ length: 4 }, () => new Worker(SPAWNER, { eval: true, workerData: { dist: DIST, count: 100 } }));
-    const fromWorkers = workers.map((w) => new Promise<{ codes: number[]; seen: number[] }>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    }));
-    const mine = Array.from({ length: 100 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }));
+    const workers = Array.from(
+      { length: 4 },
+      () => new Worker(SPAWNER, { eval: true, workerData: { dist: DIST, count: 100 } }),
+    );
+    const fromWorkers = workers.map(
+      (w) =>
+        new Promise<{ codes: number[]; seen: number[] }>((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    );
+    const mine = Array.from({ length: 100 }, (_, i) =>
+      spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }),
+    );
     const seen = new Array(100).fill(0);
     mine.forEach((c, i) => {
       c.on('exit', () => seen[i]++);
@@ -58,8 +66,13 @@ describe('concurrency', () => {
 
   it('workers terminated with children in flight: children killed and reaped, no zombie, no fd', async () => {
     const before = fdCount();
-    const workers = Array.from({ length: 4 }, () => new Worker(SLEEPERS, { eval: true, workerData: { dist: DIST, count: 25 } }));
-    const pids = (await Promise.all(workers.map((w) => new Promise<number[]>((resolve) => w.once('message', resolve))))).flat();
+    const workers = Array.from(
+      { length: 4 },
+      () => new Worker(SLEEPERS, { eval: true, workerData: { dist: DIST, count: 25 } }),
+    );
+    const pids = (
+      await Promise.all(workers.map((w) => new Promise<number[]>((resolve) => w.once('message', resolve))))
+    ).flat();
     expect(pids).toHaveLength(100);
     expect(pids.every(alive)).toBe(true);
     await Promise.all(workers.map((w) => w.terminate()));

@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import * as nsbind from '../lib/index.js';
 import { compileC } from './support/cc.js';
 
-const NAMES = ['CLONE_NEWCGROUP', 'CLONE_NEWIPC', 'CLONE_NEWNS', 'CLONE_NEWNET', 'CLONE_NEWPID', 'CLONE_NEWTIME', 'CLONE_NEWUSER', 'CLONE_NEWUTS', 'CLONE_FS', 'CLONE_SYSVSEM'] as const;
+const NAMES = [
+  'CLONE_NEWCGROUP',
+  'CLONE_NEWIPC',
+  'CLONE_NEWNS',
+  'CLONE_NEWNET',
+  'CLONE_NEWPID',
+  'CLONE_NEWTIME',
+  'CLONE_NEWUSER',
+  'CLONE_NEWUTS',
+  'CLONE_FS',
+  'CLONE_SYSVSEM',
+] as const;
 
 describe('constants', () => {
   it('match the values in the system headers', () => {
@@ -21,10 +32,13 @@ ${NAMES.map((n) => `  printf("%s %d\\n", "${n}", ${n});`).join('\n')}
 }`,
     );
     const fromC = Object.fromEntries(
-      execFileSync(exe, { encoding: 'utf8' }).trim().split('\n').map((l) => {
-        const [name, value] = l.split(' ');
-        return [name, Number(value)];
-      }),
+      execFileSync(exe, { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [name, value] = l.split(' ');
+          return [name, Number(value)];
+        }),
     );
     const exported: Record<string, unknown> = { ...nsbind };
     for (const name of NAMES) expect(exported[name], name).toBe(fromC[name]);
@@ -47,7 +61,9 @@ ${NAMES.map((n) => `  printf("%s %d\\n", "${n}", ${n});`).join('\n')}
   });
 
   it('reject unknown names with a TypeError that lists the valid ones', () => {
-    expect(() => nsbind.typeToFlag('network' as never)).toThrow(/unknown namespace type "network": expected one of cgroup, ipc, mnt/);
+    expect(() => nsbind.typeToFlag('network' as never)).toThrow(
+      /unknown namespace type "network": expected one of cgroup, ipc, mnt/,
+    );
     expect(() => nsbind.typesToFlags(['net', 'bogus' as never])).toThrow(TypeError);
     expect(() => nsbind.typesToFlags('net' as never)).toThrow(TypeError);
     for (const v of ['__proto__', 'constructor', 'toString', '', 'NET']) expect(nsbind.isNamespaceType(v)).toBe(false);

@@ -8,7 +8,9 @@ import { expect, it } from 'vitest';
 import { ROOT_DIR } from './support/env.js';
 
 it('npm run docs generates the API reference', () => {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const { scripts } = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
   const [command, ...args] = scripts.docs!.split(' ');
   expect(command).toBe('typedoc');
   expect(args).toContain('--treatWarningsAsErrors');
@@ -16,7 +18,10 @@ it('npm run docs generates the API reference', () => {
   try {
     const outArg = args.indexOf('--out');
     args.splice(outArg, 2, '--out', out); // same options, a temporary directory
-    execFileSync(join(ROOT_DIR, 'node_modules', '.bin', 'typedoc'), args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(join(ROOT_DIR, 'node_modules', '.bin', 'typedoc'), args, {
+      cwd: ROOT_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const page = readFileSync(join(out, 'classes', 'Namespace.html'), 'utf8');
     expect(page).toContain('NS_GET_ID');
     expect(readFileSync(join(out, 'functions', 'withNamespaces.html'), 'utf8')).toContain('restore');

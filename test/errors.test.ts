@@ -15,7 +15,7 @@ function onOldKernel(minNr: number, script: string, bugPid = 0): unknown {
 }
 
 describe('NamespaceError', () => {
-  it('looks like Node\'s own SystemError', () => {
+  it("looks like Node's own SystemError", () => {
     let nodeError: NodeJS.ErrnoException | undefined;
     try {
       openSync('/proc/self/ns/nonexistent', 'r');
@@ -40,7 +40,11 @@ describe('NamespaceError', () => {
   });
 
   it('names errnos libuv does not know (EUSERS, ENOEXEC) from the C library', () => {
-    for (const [errno, code, text] of [[87, 'EUSERS', 'too many users'], [8, 'ENOEXEC', 'exec format error'], [1, 'EPERM', 'operation not permitted']] as const) {
+    for (const [errno, code, text] of [
+      [87, 'EUSERS', 'too many users'],
+      [8, 'ENOEXEC', 'exec format error'],
+      [1, 'EPERM', 'operation not permitted'],
+    ] as const) {
       const err = new NamespaceError(errno, { syscall: 'setns' });
       expect(err).toMatchObject({ code, errno: -errno });
       expect(err.message).toBe(`${code}: ${text}, setns`);
@@ -49,22 +53,30 @@ describe('NamespaceError', () => {
   });
 
   it('says "not supported by this kernel" for ENOTTY from a missing ioctl (NS_GET_ID on a 6.17-like kernel)', () => {
-    const out = onOldKernel(13, `[report(() => nsbind.Namespace.current('net').id()), report(() => nsbind.Namespace.current('mnt').mntnsId())]`) as Record<string, string>[];
+    const out = onOldKernel(
+      13,
+      `[report(() => nsbind.Namespace.current('net').id()), report(() => nsbind.Namespace.current('mnt').mntnsId())]`,
+    ) as Record<string, string>[];
     expect(out[0]).toMatchObject({ name: 'NamespaceError', code: 'ENOTTY', request: 'NS_GET_ID' });
-    expect(out[0]!.message).toBe("ENOTTY: not supported by this kernel (NS_GET_ID needs Linux 6.18), ioctl NS_GET_ID '/proc/thread-self/ns/net'");
+    expect(out[0]!.message).toBe(
+      "ENOTTY: not supported by this kernel (NS_GET_ID needs Linux 6.18), ioctl NS_GET_ID '/proc/thread-self/ns/net'",
+    );
     expect(out[0]!.hint).toMatch(/added in Linux 6\.18/);
     expect(out[1]).toMatchObject({ value: expect.stringMatching(/^\d+$/) }); // 6.11's ioctl still answers
   });
 
   it('a 6.10-like kernel: the 6.11 and 6.12 queries are ENOTTY, the 4.x ones work', () => {
-    const out = onOldKernel(5, `[
+    const out = onOldKernel(
+      5,
+      `[
       report(() => nsbind.Namespace.current('mnt').mntnsId()),
       report(() => nsbind.Namespace.current('mnt').mntInfo().nrMounts),
       report(() => nsbind.Namespace.current('mnt').mntNext()),
       report(() => nsbind.Namespace.current('pid').pidInPidns(process.pid)),
       report(() => nsbind.Namespace.current('user').ownerUid()),
       report(() => nsbind.Namespace.current('net').userNamespace().type),
-    ]`) as Record<string, string>[];
+    ]`,
+    ) as Record<string, string>[];
     expect(out.slice(0, 4).map((r) => [r.code, r.request])).toEqual([
       ['ENOTTY', 'NS_GET_MNTNS_ID'],
       ['ENOTTY', 'NS_MNT_GET_INFO'],
@@ -78,7 +90,10 @@ describe('NamespaceError', () => {
   });
 
   it('a 6.12 kernel\'s ENOTTY for "no such pid" is reported as ESRCH', () => {
-    const out = onOldKernel(99, `report(() => nsbind.Namespace.current('pid').pidFromPidns(424242))`, 424242) as Record<string, string>;
+    const out = onOldKernel(99, `report(() => nsbind.Namespace.current('pid').pidFromPidns(424242))`, 424242) as Record<
+      string,
+      string
+    >;
     expect(out).toMatchObject({ code: 'ESRCH', request: 'NS_GET_PID_FROM_PIDNS' });
   });
 });

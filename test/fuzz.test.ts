@@ -2,19 +2,30 @@
 // result, a TypeError, a RangeError or a NamespaceError — never a crash, an
 // abort or a hang; no fd is left over; the calling thread's namespaces are as
 // they were (calls that move the thread by design are undone and checked).
-import fc from 'fast-check';
+
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nsbind from '../lib/index.js';
-import { NAMESPACE_TYPES, Namespace, NamespaceError, Pidfd, Subprocess, netns, setns } from '../lib/index.js';
-import { fdCount, fixture, isRoot, threadNamespaces, type Fixture } from './support/env.js';
+import { NAMESPACE_TYPES, Namespace, NamespaceError, netns, Pidfd, Subprocess, setns } from '../lib/index.js';
+import { type Fixture, fdCount, fixture, isRoot, threadNamespaces } from './support/env.js';
 
 /** What a hostile input throws by itself (a Proxy trap, a getter): its own error is a fine outcome. */
 class InputTrap extends Error {}
-const trap = new Proxy({}, { get: () => { throw new InputTrap('trap'); }, ownKeys: () => { throw new InputTrap('trap'); } });
+const trap = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new InputTrap('trap');
+    },
+    ownKeys: () => {
+      throw new InputTrap('trap');
+    },
+  },
+);
 
 const RUNS = Number(process.env.NSBIND_FUZZ_RUNS ?? 1500);
 const SPAWN_RUNS = Math.ceil(RUNS / 5);
@@ -24,34 +35,112 @@ const boxPaths = () => (box ? NAMESPACE_TYPES.map((t) => `/proc/${box!.pid}/ns/$
 
 function edges(): fc.Arbitrary<unknown> {
   return fc.constantFrom<unknown>(
-    -1, 0, 1, 2, 3, 0x400, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 53), Number.NaN, Infinity, -Infinity, -0, 0.5,
-    nsbind.CLONE_NEWNET, nsbind.CLONE_NEWUTS | nsbind.CLONE_NEWIPC, nsbind.CLONE_NEWUSER, nsbind.CLONE_NEWPID,
-    '', '.', '..', '../..', '/', 'a\0b', '\n', 'x'.repeat(5000), '/'.repeat(5000), 'é🙂',
-    '/proc/self/ns/net', '/proc/thread-self/ns/uts', '/proc/self/ns/../ns/ipc', '/proc/self/ns/pid_for_children',
-    '/proc/self/status', '/etc/hostname', '/dev/null', '/nonexistent',
-    ...NAMESPACE_TYPES, 'network', '__proto__', 'constructor', 'toString',
-    Symbol('s'), Symbol.iterator, 10n, -1n, 2n ** 64n, null, undefined, true, false,
-    {}, [], [[]], ['net', 'bogus'], ['net', 'uts'], { net: '/proc/self/ns/net' }, { valueOf: () => 3 }, { toString: () => '/proc/self/ns/net' },
-    () => 1, () => Promise.resolve(1), trap, new Date(0), /re/, new Uint8Array(4), Object.create(null),
+    -1,
+    0,
+    1,
+    2,
+    3,
+    0x400,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53,
+    -(2 ** 53),
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    0.5,
+    nsbind.CLONE_NEWNET,
+    nsbind.CLONE_NEWUTS | nsbind.CLONE_NEWIPC,
+    nsbind.CLONE_NEWUSER,
+    nsbind.CLONE_NEWPID,
+    '',
+    '.',
+    '..',
+    '../..',
+    '/',
+    'a\0b',
+    '\n',
+    'x'.repeat(5000),
+    '/'.repeat(5000),
+    'é🙂',
+    '/proc/self/ns/net',
+    '/proc/thread-self/ns/uts',
+    '/proc/self/ns/../ns/ipc',
+    '/proc/self/ns/pid_for_children',
+    '/proc/self/status',
+    '/etc/hostname',
+    '/dev/null',
+    '/nonexistent',
+    ...NAMESPACE_TYPES,
+    'network',
+    '__proto__',
+    'constructor',
+    'toString',
+    Symbol('s'),
+    Symbol.iterator,
+    10n,
+    -1n,
+    2n ** 64n,
+    null,
+    undefined,
+    true,
+    false,
+    {},
+    [],
+    [[]],
+    ['net', 'bogus'],
+    ['net', 'uts'],
+    { net: '/proc/self/ns/net' },
+    { valueOf: () => 3 },
+    { toString: () => '/proc/self/ns/net' },
+    () => 1,
+    () => Promise.resolve(1),
+    trap,
+    new Date(0),
+    /re/,
+    new Uint8Array(4),
+    Object.create(null),
     ...boxPaths(),
   );
 }
 
-const anyValue = (): fc.Arbitrary<unknown> => fc.oneof(
-  { weight: 3, arbitrary: edges() },
-  { weight: 2, arbitrary: fc.anything({ withBigInt: true, withBoxedValues: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true }) },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
-  { weight: 1, arbitrary: fc.array(fc.constantFrom(...NAMESPACE_TYPES, 'bogus', 1), { maxLength: 4 }) },
-);
+const anyValue = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    { weight: 3, arbitrary: edges() },
+    {
+      weight: 2,
+      arbitrary: fc.anything({
+        withBigInt: true,
+        withBoxedValues: true,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withTypedArray: true,
+        withSparseArray: true,
+      }),
+    },
+    { weight: 1, arbitrary: fc.integer() },
+    { weight: 1, arbitrary: fc.double() },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+    { weight: 1, arbitrary: fc.array(fc.constantFrom(...NAMESPACE_TYPES, 'bogus', 1), { maxLength: 4 }) },
+  );
 const anyArgs = (max = 3) => fc.array(anyValue(), { maxLength: max });
 
 /** Paths confined to a scratch dir: persist/release may create and mount files there. */
 let scratch = '';
-const safePath = (): fc.Arbitrary<unknown> => fc.oneof(anyValue().filter((v) => typeof v !== 'string'), fc.string().map((s) => join(scratch, s.replace(/[^\w-]/g, '_') || 'x')));
+const safePath = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    anyValue().filter((v) => typeof v !== 'string'),
+    fc.string().map((s) => join(scratch, s.replace(/[^\w-]/g, '_') || 'x')),
+  );
 /** Names that can only ever be our own: netns create/open/remove never touch anyone else's. */
-const safeName = (): fc.Arbitrary<unknown> => fc.oneof(anyValue().filter((v) => typeof v !== 'string' || !/^[\w.-]{1,200}$/.test(v) || v === '.' || v === '..'), fc.string({ maxLength: 20 }).map((s) => `nsbind-fuzz-${process.pid}-${s}`));
+const safeName = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    anyValue().filter((v) => typeof v !== 'string' || !/^[\w.-]{1,200}$/.test(v) || v === '.' || v === '..'),
+    fc.string({ maxLength: 20 }).map((s) => `nsbind-fuzz-${process.pid}-${s}`),
+  );
 
 type Fuzz = { args: fc.Arbitrary<unknown[]>; call: (args: unknown[]) => unknown; runs?: number; moves?: boolean };
 
@@ -63,7 +152,11 @@ const method = (get: () => object, name: string, max = 2): Fuzz => ({
   args: anyArgs(max),
   call: (a) => (get() as Record<string, (...x: unknown[]) => unknown>)[name]!(...a),
 });
-const fn = (f: (...x: never[]) => unknown, max = 3, extra: Partial<Fuzz> = {}): Fuzz => ({ args: anyArgs(max), call: (a) => (f as (...x: unknown[]) => unknown)(...a), ...extra });
+const fn = (f: (...x: never[]) => unknown, max = 3, extra: Partial<Fuzz> = {}): Fuzz => ({
+  args: anyArgs(max),
+  call: (a) => (f as (...x: unknown[]) => unknown)(...a),
+  ...extra,
+});
 
 const CATALOG: Record<string, Fuzz> = {
   flagToType: fn(nsbind.flagToType),
@@ -73,24 +166,48 @@ const CATALOG: Record<string, Fuzz> = {
   typesToFlags: fn(nsbind.typesToFlags),
   namespaceLimits: fn(nsbind.namespaceLimits),
   listNamespaces: fn(nsbind.listNamespaces, 2, { runs: Math.ceil(RUNS / 10) }),
-  describeNamespace: { args: fc.tuple(fc.oneof(anyValue(), fc.constant('HANDLE'))), call: ([ns]) => nsbind.describeNamespace((ns === 'HANDLE' ? handle : ns) as Namespace) },
+  describeNamespace: {
+    args: fc.tuple(fc.oneof(anyValue(), fc.constant('HANDLE'))),
+    call: ([ns]) => nsbind.describeNamespace((ns === 'HANDLE' ? handle : ns) as Namespace),
+  },
   // unshare and setns move the thread when they succeed: that is undone (and must be undoable) after each call.
   // A new time namespace for children cannot be undone in a multithreaded process, so no input may ask for one.
   unshare: { ...fn(nsbind.unshare, 2), moves: true, args: anyArgs(2).filter((a) => !asksForTime(a[0])) },
   setns: { ...fn(nsbind.setns, 3), moves: true },
   withNamespaces: {
     args: fc.tuple(
-      fc.oneof(anyValue(), fc.dictionary(fc.constantFrom(...NAMESPACE_TYPES, 'bogus'), fc.oneof(anyValue(), fc.constantFrom(...boxPaths(), '/proc/thread-self/ns/net')), { maxKeys: 3 })),
-      fc.oneof(anyValue(), fc.constantFrom(() => 1, () => { throw new TypeError('from fn'); })),
+      fc.oneof(
+        anyValue(),
+        fc.dictionary(
+          fc.constantFrom(...NAMESPACE_TYPES, 'bogus'),
+          fc.oneof(anyValue(), fc.constantFrom(...boxPaths(), '/proc/thread-self/ns/net')),
+          { maxKeys: 3 },
+        ),
+      ),
+      fc.oneof(
+        anyValue(),
+        fc.constantFrom(
+          () => 1,
+          () => {
+            throw new TypeError('from fn');
+          },
+        ),
+      ),
     ),
     call: ([t, f]) => nsbind.withNamespaces(t as nsbind.NamespaceTargets, f as () => unknown),
   },
-  persist: { args: fc.tuple(fc.oneof(anyValue(), fc.constant('HANDLE')), safePath()), call: ([ns, t]) => nsbind.persist((ns === 'HANDLE' ? handle : ns) as Namespace, t as string) },
+  persist: {
+    args: fc.tuple(fc.oneof(anyValue(), fc.constant('HANDLE')), safePath()),
+    call: ([ns, t]) => nsbind.persist((ns === 'HANDLE' ? handle : ns) as Namespace, t as string),
+  },
   release: { args: fc.tuple(safePath()), call: ([t]) => nsbind.release(t as string) },
   spawn: {
     // never run an arbitrary program: the file is harmless or absent; args and options are arbitrary or nearly valid
     args: fc.tuple(
-      fc.oneof(fc.constantFrom<unknown>('/bin/true', '/nonexistent/x', '', 'a\0b', 1, null), fc.string().map((s) => `/nonexistent/${s}`)),
+      fc.oneof(
+        fc.constantFrom<unknown>('/bin/true', '/nonexistent/x', '', 'a\0b', 1, null),
+        fc.string().map((s) => `/nonexistent/${s}`),
+      ),
       fc.oneof(anyValue(), fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 })),
       fc.oneof(anyValue(), nearlyValidSpawnOptions()),
     ),
@@ -103,18 +220,37 @@ const CATALOG: Record<string, Fuzz> = {
   'netns.open': { args: fc.tuple(safeName()), call: ([n]) => netns.open(n as string) },
   'netns.list': fn(netns.list, 1),
   'netns.remove': { args: fc.tuple(safeName()), call: ([n]) => netns.remove(n as string) },
-  'new NamespaceError': { args: anyArgs(3), call: (a) => new (NamespaceError as unknown as new (...x: unknown[]) => unknown)(...a) },
-  'new NamespaceRestoreError': { args: anyArgs(3), call: (a) => new (nsbind.NamespaceRestoreError as unknown as new (...x: unknown[]) => unknown)(...a) },
+  'new NamespaceError': {
+    args: anyArgs(3),
+    call: (a) => new (NamespaceError as unknown as new (...x: unknown[]) => unknown)(...a),
+  },
+  'new NamespaceRestoreError': {
+    args: anyArgs(3),
+    call: (a) => new (nsbind.NamespaceRestoreError as unknown as new (...x: unknown[]) => unknown)(...a),
+  },
   'Namespace.open': fn(Namespace.open, 1),
   'Namespace.current': fn(Namespace.current, 2),
   'Namespace.ofPid': fn(Namespace.ofPid, 3),
   'Namespace.fromFd': fn(Namespace.fromFd, 1),
   'Pidfd.open': fn(Pidfd.open, 1),
   ...Object.fromEntries(
-    ['id', 'ownerUid', 'userNamespace', 'parent', 'mntnsId', 'mntInfo', 'mntNext', 'mntPrev', 'pidFromPidns', 'tgidFromPidns', 'pidInPidns', 'tgidInPidns', 'equals', 'toString', 'close'].map((m) => [
-      `Namespace#${m}`,
-      method(() => handle, m),
-    ]),
+    [
+      'id',
+      'ownerUid',
+      'userNamespace',
+      'parent',
+      'mntnsId',
+      'mntInfo',
+      'mntNext',
+      'mntPrev',
+      'pidFromPidns',
+      'tgidFromPidns',
+      'pidInPidns',
+      'tgidInPidns',
+      'equals',
+      'toString',
+      'close',
+    ].map((m) => [`Namespace#${m}`, method(() => handle, m)]),
   ),
   'Pidfd#close': method(() => pidfd, 'close'),
   // any value, but a real signal is swapped for a harmless one: the child must live through the run
@@ -126,12 +262,20 @@ const CATALOG: Record<string, Fuzz> = {
 
 /** Options that are often valid, so that fuzzing reaches the clone and the child's setup. */
 function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
-  const or = <T>(valid: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyValue() });
-  const idMap = fc.array(fc.record({ inside: fc.nat(70000), outside: fc.nat(70000), count: fc.integer({ min: 1, max: 70000 }) }), { minLength: 1, maxLength: 3 });
+  const or = <T>(valid: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyValue() });
+  const idMap = fc.array(
+    fc.record({ inside: fc.nat(70000), outside: fc.nat(70000), count: fc.integer({ min: 1, max: 70000 }) }),
+    { minLength: 1, maxLength: 3 },
+  );
   return fc.record(
     {
       namespaces: or(fc.subarray(['user', 'uts', 'ipc', 'net', 'mnt', 'pid', 'cgroup'] as const)),
-      join: or(fc.dictionary(fc.constantFrom(...NAMESPACE_TYPES), fc.constantFrom(...boxPaths(), '/proc/thread-self/ns/uts'), { maxKeys: 2 })),
+      join: or(
+        fc.dictionary(fc.constantFrom(...NAMESPACE_TYPES), fc.constantFrom(...boxPaths(), '/proc/thread-self/ns/uts'), {
+          maxKeys: 2,
+        }),
+      ),
       mapRootUser: or(fc.boolean()),
       uidMap: or(idMap),
       gidMap: or(idMap),
@@ -201,7 +345,8 @@ describe('fuzz: every export, any input', () => {
     scratch = mkdtempSync(join(tmpdir(), 'nsbind-fuzz-'));
     process.chdir(scratch); // relative paths land here
     if (isRoot) box = await fixture(['--net', '--uts', '--ipc', '--mount', '--cgroup']);
-    for (const t of [...NAMESPACE_TYPES.filter((t) => t !== 'time'), 'pid_for_children']) home.set(t, Namespace.open(`/proc/thread-self/ns/${t}`));
+    for (const t of [...NAMESPACE_TYPES.filter((t) => t !== 'time'), 'pid_for_children'])
+      home.set(t, Namespace.open(`/proc/thread-self/ns/${t}`));
     handle = Namespace.current('pid');
     pidfd = Pidfd.open(process.pid);
     child = nsbind.spawn('sleep', ['1000'], { stdio: 'ignore' });
@@ -225,7 +370,9 @@ describe('fuzz: every export, any input', () => {
       if (k === 'netns') return Object.keys(v).map((n) => `netns.${n}`);
       if (typeof v !== 'function') return []; // constants
       if (v === NamespaceError || v === nsbind.NamespaceRestoreError) return [`new ${k}`];
-      const statics = Object.getOwnPropertyNames(v).filter((n) => typeof (v as unknown as Record<string, unknown>)[n] === 'function').map((n) => `${k}.${n}`);
+      const statics = Object.getOwnPropertyNames(v)
+        .filter((n) => typeof (v as unknown as Record<string, unknown>)[n] === 'function')
+        .map((n) => `${k}.${n}`);
       const methods = v.prototype && /^[A-Z]/.test(k) ? libraryMethods(v.prototype).map((n) => `${k}#${n}`) : [];
       return /^[A-Z]/.test(k) ? [...statics, ...methods] : [k];
     });
@@ -243,12 +390,21 @@ describe('fuzz: every export, any input', () => {
             result = fuzz.call(args);
             ok = true;
           } catch (e) {
-            if (!(e instanceof TypeError || e instanceof RangeError || e instanceof NamespaceError || e instanceof InputTrap)) throw e;
+            if (
+              !(
+                e instanceof TypeError ||
+                e instanceof RangeError ||
+                e instanceof NamespaceError ||
+                e instanceof InputTrap
+              )
+            )
+              throw e;
           }
           if (isThenable(result)) (result as Promise<unknown>).then(undefined, () => {});
           if (ok) dispose(result, name, args);
           if (fuzz.moves) undoMoves();
-          if (mine() !== thread) throw new Error(`${name}(${fc.stringify(args)}) left the calling thread in other namespaces`);
+          if (mine() !== thread)
+            throw new Error(`${name}(${fc.stringify(args)}) left the calling thread in other namespaces`);
           if (name.startsWith('Namespace#') && handle.closed) handle = Namespace.current('pid');
           if (name === 'Pidfd#close') pidfd = Pidfd.open(process.pid);
         }),
@@ -270,11 +426,16 @@ describe('fuzz: every export, any input', () => {
 function libraryMethods(proto: object): string[] {
   const names = new Set<string>();
   for (let p = proto; p !== Object.prototype && p !== EventEmitter.prototype; p = Object.getPrototypeOf(p)) {
-    for (const n of Object.getOwnPropertyNames(p)) if (n !== 'constructor' && typeof Object.getOwnPropertyDescriptor(p, n)?.value === 'function') names.add(n);
+    for (const n of Object.getOwnPropertyNames(p))
+      if (n !== 'constructor' && typeof Object.getOwnPropertyDescriptor(p, n)?.value === 'function') names.add(n);
   }
   return [...names];
 }
 
 function isThenable(v: unknown): boolean {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }

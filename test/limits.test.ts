@@ -8,14 +8,20 @@ describe('namespaceLimits', () => {
     const limits = namespaceLimits();
     expect(Object.keys(limits).sort()).toEqual([...NAMESPACE_TYPES].sort());
     const keys = NAMESPACE_TYPES.map((t) => `user.max_${t}_namespaces`);
-    const shown = execFileSync('sysctl', ['-n', ...keys], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const shown = execFileSync('sysctl', ['-n', ...keys], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
     expect(NAMESPACE_TYPES.map((t) => limits[t])).toEqual(shown);
   });
 
-  itRoot('follows the caller\'s user namespace: a limit lowered inside shows inside only', () => {
-    const out = runNode(`const { namespaceLimits } = require(process.env.NSBIND);
+  itRoot("follows the caller's user namespace: a limit lowered inside shows inside only", () => {
+    const out = runNode(
+      `const { namespaceLimits } = require(process.env.NSBIND);
       require('fs').writeFileSync('/proc/sys/user/max_net_namespaces', '7');
-      console.log(JSON.stringify(namespaceLimits()));`, { prefix: ['unshare', '--user', '--map-root-user'] });
+      console.log(JSON.stringify(namespaceLimits()));`,
+      { prefix: ['unshare', '--user', '--map-root-user'] },
+    );
     const inside = JSON.parse(out);
     expect(inside.net).toBe(7);
     expect(namespaceLimits().net).not.toBe(7);

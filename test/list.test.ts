@@ -2,8 +2,16 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMESPACE_TYPES, Namespace, NamespaceError, listNamespaces, persist, release, type NamespaceInfo } from '../lib/index.js';
-import { fixture, isRoot, itRoot, type Fixture } from './support/env.js';
+import {
+  listNamespaces,
+  NAMESPACE_TYPES,
+  Namespace,
+  NamespaceError,
+  type NamespaceInfo,
+  persist,
+  release,
+} from '../lib/index.js';
+import { type Fixture, fixture, isRoot, itRoot } from './support/env.js';
 import { lsns, ownInodes } from './support/lsns.js';
 import { removeScratch, scratchDir } from './support/mounts.js';
 
@@ -30,7 +38,9 @@ function expectSameAsLsns(...pids: number[]) {
   const inodes = ownInodes(...pids);
   expect(inodes.length).toBeGreaterThan(0);
   const theirs = lsns(['-o', COLUMNS]).filter((r) => inodes.includes(r.ns));
-  const ours = listNamespaces().filter((n) => inodes.includes(n.inode)).map(asLsns);
+  const ours = listNamespaces()
+    .filter((n) => inodes.includes(n.inode))
+    .map(asLsns);
   expect(ours).toEqual(theirs);
   expect(ours.map((r) => r.ns)).toEqual(inodes);
 }
@@ -67,7 +77,8 @@ describe('listNamespaces', () => {
   it('filters by process and by type', () => {
     const mine = listNamespaces({ pid: process.pid });
     expect(mine.map((n) => n.type).sort()).toEqual([...NAMESPACE_TYPES].sort());
-    for (const n of mine) expect(n.inode).toBe(Number(readlinkSync(`/proc/self/ns/${n.type}`).slice(n.type.length + 2, -1)));
+    for (const n of mine)
+      expect(n.inode).toBe(Number(readlinkSync(`/proc/self/ns/${n.type}`).slice(n.type.length + 2, -1)));
     for (const n of mine) expect(n.pid).toBeLessThanOrEqual(process.pid);
 
     expect(new Set(listNamespaces({ type: 'net' }).map((n) => n.type))).toEqual(new Set(['net']));
@@ -95,7 +106,8 @@ describe('listNamespaces', () => {
     const exited = new Promise((resolve) => churn.once('exit', resolve));
     try {
       using net = Namespace.current('net');
-      for (let i = 0; i < 30; i++) expect(listNamespaces({ type: 'net' }).some((n) => n.inode === net.inode)).toBe(true);
+      for (let i = 0; i < 30; i++)
+        expect(listNamespaces({ type: 'net' }).some((n) => n.inode === net.inode)).toBe(true);
     } finally {
       churn.kill('SIGKILL');
       await exited;
@@ -135,7 +147,9 @@ describe('listNamespaces', () => {
       const rows = new Map(listNamespaces().map((n) => [n.inode, n]));
       using ipc = Namespace.ofPid(forked.pid, 'ipc');
       expect(rows.get(ipc.inode)).toMatchObject({ nprocs: 2, pid: forked.outer, ppid: process.pid });
-      expect(rows.get(ipc.inode)!.command).toBe('unshare --pid --fork --ipc --mount sh -c echo ready && exec sleep 1000');
+      expect(rows.get(ipc.inode)!.command).toBe(
+        'unshare --pid --fork --ipc --mount sh -c echo ready && exec sleep 1000',
+      );
       using user = Namespace.ofPid(nobody.pid, 'user');
       expect(rows.get(user.inode)).toMatchObject({ uid: 65534, user: 'nobody' });
     });
@@ -151,7 +165,14 @@ describe('listNamespaces', () => {
         persist(ns, target);
         await box.stop();
         const row = listNamespaces({ type: 'net' }).find((n) => n.inode === inode);
-        expect(row).toMatchObject({ persistent: true, nprocs: 0, mounts: [target], uid: 65534, user: 'nobody', id: ns.id() });
+        expect(row).toMatchObject({
+          persistent: true,
+          nprocs: 0,
+          mounts: [target],
+          uid: 65534,
+          user: 'nobody',
+          id: ns.id(),
+        });
         expect(row).toMatchObject({ pid: undefined, ppid: undefined, command: undefined });
         expect(listNamespaces({ type: 'uts' }).some((n) => n.inode === inode)).toBe(false);
         expect(listNamespaces({ pid: process.pid }).some((n) => n.inode === inode)).toBe(false);

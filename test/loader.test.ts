@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,7 +121,10 @@ describe('loader', () => {
 
 describe('install script', () => {
   /** Run scripts/install.js in `dir` with a stand-in node-gyp that records its arguments. */
-  function install(dir: string, { gypStatus = 0 } = {}): { status: number; stdout: string; gypArgs: string | undefined } {
+  function install(
+    dir: string,
+    { gypStatus = 0 } = {},
+  ): { status: number; stdout: string; gypArgs: string | undefined } {
     const bin = join(dir, 'fake-bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'node-gyp'), `#!/bin/sh\necho "$*" > node-gyp.args\nexit ${gypStatus}\n`);
@@ -120,7 +134,12 @@ describe('install script', () => {
     let status = 0;
     let stdout: string;
     try {
-      stdout = execFileSync(process.execPath, ['scripts/install.js'], { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      stdout = execFileSync(process.execPath, ['scripts/install.js'], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       const err = e as { status: number; stdout: string };
       status = err.status;
@@ -138,24 +157,32 @@ describe('install script', () => {
     const dir = tempPackage({ [`${ARCH_DIR}/nsbind.node`]: GOOD });
     const r = install(dir);
     expect(r).toMatchObject({ status: 0, gypArgs: undefined });
-    expect(r.stdout).toBe(`nsbind: using the prebuilt ${ARCH_DIR}/nsbind.node for ${TARGET} (${libc()}); nothing to compile\n`);
+    expect(r.stdout).toBe(
+      `nsbind: using the prebuilt ${ARCH_DIR}/nsbind.node for ${TARGET} (${libc()}); nothing to compile\n`,
+    );
   });
 
   it('a development checkout (no prebuilds/): builds from source against the local headers', () => {
     const r = install(tempPackage({}));
     expect(r).toMatchObject({ status: 0, gypArgs: `rebuild${nodedir}` });
-    expect(r.stdout).toMatch(/^nsbind: no prebuilds\/ directory \(a development checkout\); building from source with node-gyp/);
+    expect(r.stdout).toMatch(
+      /^nsbind: no prebuilds\/ directory \(a development checkout\); building from source with node-gyp/,
+    );
   });
 
   it('a prebuild that does not load: says why, then builds from source', () => {
     const r = install(tempPackage({ [`${ARCH_DIR}/nsbind.node`]: CORRUPT }));
     expect(r).toMatchObject({ status: 0, gypArgs: `rebuild${nodedir}` });
-    expect(r.stdout).toMatch(/^nsbind: the prebuilt binary does not load on [\w-]+ \(\w+\): \/.*nsbind\.node: file too short; building from source/);
+    expect(r.stdout).toMatch(
+      /^nsbind: the prebuilt binary does not load on [\w-]+ \(\w+\): \/.*nsbind\.node: file too short; building from source/,
+    );
   });
 
   it('no prebuild for this platform: says so, builds, and fails the install when the build fails', () => {
     const r = install(tempPackage({ 'prebuilds/linux-otherarch/nsbind.node': OTHER_ARCH }), { gypStatus: 1 });
     expect(r).toMatchObject({ status: 1, gypArgs: `rebuild${nodedir}` });
-    expect(r.stdout.startsWith(`nsbind: no prebuilt binary for ${TARGET} (${libc()}) in this package; building from source`)).toBe(true);
+    expect(
+      r.stdout.startsWith(`nsbind: no prebuilt binary for ${TARGET} (${libc()}) in this package; building from source`),
+    ).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, Namespace, NamespaceError, typeToFlag } from '../lib/index.js';
-import { fdCount, fixture, isRoot, itRoot, nsLink, nspid, type Fixture } from './support/env.js';
+import { type Fixture, fdCount, fixture, isRoot, itRoot, nsLink, nspid } from './support/env.js';
 
 function linkOf(fd: number): string {
   try {
@@ -12,7 +12,7 @@ function linkOf(fd: number): string {
 }
 
 describe('Namespace handles', () => {
-  it.each(NAMESPACE_TYPES)('current(%s) names the thread\'s namespace: type, inode, dev, flag', (type) => {
+  it.each(NAMESPACE_TYPES)("current(%s) names the thread's namespace: type, inode, dev, flag", (type) => {
     using ns = Namespace.current(type);
     const st = statSync(`/proc/thread-self/ns/${type}`);
     expect(ns.type).toBe(type);
@@ -90,7 +90,9 @@ describe('Namespace handles', () => {
         expect((e as NamespaceError).hint).toMatch(/not a namespace file/);
       }
     }
-    expect(() => Namespace.open('/proc/self/ns/nope')).toThrow(/ENOENT: no such file or directory, open '\/proc\/self\/ns\/nope'/);
+    expect(() => Namespace.open('/proc/self/ns/nope')).toThrow(
+      /ENOENT: no such file or directory, open '\/proc\/self\/ns\/nope'/,
+    );
   });
 
   it('validates arguments before any syscall', () => {
@@ -150,11 +152,15 @@ describe('Namespace handles', () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toMatchObject({ code: 'EPERM', syscall: 'ioctl', request: 'NS_GET_PARENT' });
-      expect((e as NamespaceError).message).toBe("EPERM: operation not permitted, ioctl NS_GET_PARENT '/proc/thread-self/ns/user'");
+      expect((e as NamespaceError).message).toBe(
+        "EPERM: operation not permitted, ioctl NS_GET_PARENT '/proc/thread-self/ns/user'",
+      );
       expect((e as NamespaceError).hint).toMatch(/outside/);
     }
     using uts = Namespace.current('uts');
-    expect(() => uts.parent()).toThrow(expect.objectContaining({ code: 'EINVAL', hint: expect.stringMatching(/pid and user/) }));
+    expect(() => uts.parent()).toThrow(
+      expect.objectContaining({ code: 'EINVAL', hint: expect.stringMatching(/pid and user/) }),
+    );
   });
 
   it('NS_GET_USERNS of every namespace of ours is our user namespace', () => {

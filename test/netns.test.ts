@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Namespace, listNamespaces, netns, persist, withNamespaces } from '../lib/index.js';
+import { listNamespaces, Namespace, netns, persist, withNamespaces } from '../lib/index.js';
 import { isRoot, itRoot, runNode, threadNamespaces, thrown } from './support/env.js';
 import { freshNetnsNames, ipNetnsList } from './support/mounts.js';
 
 const fresh = freshNetnsNames();
-
 
 describe('netns: named network namespaces shared with iproute2', () => {
   it('names are checked as iproute2 checks them, before any syscall', () => {
@@ -48,7 +47,11 @@ describe('netns: named network namespaces shared with iproute2', () => {
 
     expect(ipNetnsList()).toContain(name);
     expect(netns.list()).toContain(name);
-    const inside = execFileSync('ip', ['netns', 'exec', name, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link show'], { encoding: 'utf8' });
+    const inside = execFileSync(
+      'ip',
+      ['netns', 'exec', name, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link show'],
+      { encoding: 'utf8' },
+    );
     expect(inside.split('\n')[0]).toBe(`net:[${ns.inode}]`);
     expect(inside).toMatch(/^1: lo:/m);
     expect(inside.trim().split('\n')).toHaveLength(2); // a fresh namespace: lo only
@@ -56,7 +59,11 @@ describe('netns: named network namespaces shared with iproute2', () => {
     // iproute2's layout: /run/netns a shared mount point, the name an nsfs mount
     const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
     expect(mountinfo.find((l) => l.split(' ')[4] === '/run/netns')).toMatch(/ shared:\d+/);
-    expect(listNamespaces({ type: 'net' }).find((n) => n.inode === ns.inode)).toMatchObject({ persistent: true, nprocs: 0, mounts: [`/run/netns/${name}`] });
+    expect(listNamespaces({ type: 'net' }).find((n) => n.inode === ns.inode)).toMatchObject({
+      persistent: true,
+      nprocs: 0,
+      mounts: [`/run/netns/${name}`],
+    });
 
     netns.remove(name);
     expect(ipNetnsList()).not.toContain(name);
@@ -97,9 +104,14 @@ describe('netns: named network namespaces shared with iproute2', () => {
 
   it('unprivileged: create fails with a typed error and leaves no name behind', () => {
     const name = fresh();
-    const out = JSON.parse(runNode(`const { netns } = require(process.env.NSBIND);
+    const out = JSON.parse(
+      runNode(
+        `const { netns } = require(process.env.NSBIND);
       try { netns.create('${name}').close(); console.log('{}'); }
-      catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code })); }`, { asNobody: isRoot }));
+      catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code })); }`,
+        { asNobody: isRoot },
+      ),
+    );
     expect(out.name).toBe('NamespaceError');
     expect(['EACCES', 'EPERM']).toContain(out.code);
     expect(netns.list()).not.toContain(name);

@@ -2,12 +2,23 @@
 // of the checkout, installed into an empty project on a PATH without any C/C++
 // compiler, used from ESM, CommonJS and strict TypeScript, and on Node.js 22 and 24.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { libc } from '../lib/loader.js';
-import { ROOT_DIR, isRoot } from './support/env.js';
+import { isRoot, ROOT_DIR } from './support/env.js';
 
 const SLOW = 300_000;
 const TARGET = `${process.platform}-${process.arch}`;
@@ -27,14 +38,24 @@ let installLog = '';
 
 /** Runs once, in the root pass: it packs, installs and fetches two Node.js builds; nothing in it depends on privileges. */
 function itPackage(name: string, fn: (ctx: TestContext) => unknown): void {
-  it(name, (ctx) => {
-    if (!isRoot) ctx.skip('runs once, in the root pass (packs, installs, fetches Node.js 22 and 24; needs no privileges)');
-    return fn(ctx);
-  }, SLOW);
+  it(
+    name,
+    (ctx) => {
+      if (!isRoot)
+        ctx.skip('runs once, in the root pass (packs, installs, fetches Node.js 22 and 24; needs no privileges)');
+      return fn(ctx);
+    },
+    SLOW,
+  );
 }
 
 function run(cmd: string, args: string[], { cwd = work, path = process.env.PATH } = {}): string {
-  return execFileSync(cmd, args, { cwd, env: { ...process.env, PATH: path }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, {
+    cwd,
+    env: { ...process.env, PATH: path },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function npm(args: string[], cwd: string, path = process.env.PATH): string {
@@ -46,7 +67,8 @@ function installInto(name: string, extra: string[] = []): [dir: string, log: str
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }));
-  for (const file of ['esm.mjs', 'cjs.cjs', 'smoke.mjs', 'check.mts', 'check.cts']) cpSync(join(CONSUMER, file), join(dir, file));
+  for (const file of ['esm.mjs', 'cjs.cjs', 'smoke.mjs', 'check.mts', 'check.cts'])
+    cpSync(join(CONSUMER, file), join(dir, file));
   const log = npm(['install', '--foreground-scripts', ...extra, tarball], dir, bareBin);
   return [dir, log];
 }
@@ -69,7 +91,11 @@ beforeAll(() => {
   bareBin = join(work, 'bin');
   mkdirSync(bareBin);
   const npmCli = realpathSync(run('sh', ['-c', 'command -v npm']).trim());
-  for (const [name, target] of [['node', process.execPath], ['npm', npmCli], ['sh', realpathSync('/bin/sh')]] as const) {
+  for (const [name, target] of [
+    ['node', process.execPath],
+    ['npm', npmCli],
+    ['sh', realpathSync('/bin/sh')],
+  ] as const) {
     symlinkSync(target, join(bareBin, name));
   }
   [app, installLog] = installInto('app');
@@ -81,11 +107,27 @@ afterAll(() => {
 
 describe('npm package', () => {
   itPackage('the tarball holds the compiled JS and types, the prebuild, and the sources for a fallback build', () => {
-    const files = run('tar', ['-tzf', tarball]).trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-    for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/loader.js', `prebuilds/${TARGET}/nsbind.node`, 'binding.gyp', 'native/ns.c', 'native/addon.cc', 'scripts/install.js']) {
+    const files = run('tar', ['-tzf', tarball])
+      .trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''))
+      .sort();
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/loader.js',
+      `prebuilds/${TARGET}/nsbind.node`,
+      'binding.gyp',
+      'native/ns.c',
+      'native/addon.cc',
+      'scripts/install.js',
+    ]) {
       expect(files).toContain(f);
     }
-    const allowed = /^(package\.json|README\.md|LICENSE|binding\.gyp|scripts\/install\.js|native\/[\w.-]+\.(c|cc|h)|dist\/[\w/.-]+\.(js|d\.ts)|prebuilds\/[\w-]+\/nsbind(\.\w+)?\.node)$/;
+    const allowed =
+      /^(package\.json|README\.md|LICENSE|binding\.gyp|scripts\/install\.js|native\/[\w.-]+\.(c|cc|h)|dist\/[\w/.-]+\.(js|d\.ts)|prebuilds\/[\w-]+\/nsbind(\.\w+)?\.node)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'])) as Record<string, unknown>;
     expect(pkg).toMatchObject({
@@ -99,14 +141,24 @@ describe('npm package', () => {
 
   itPackage('installs on a PATH without a C/C++ compiler and compiles nothing', () => {
     // The premise: nothing that could compile is reachable.
-    expect(run('sh', ['-c', `for c in ${COMPILERS.join(' ')}; do command -v $c; done; true`], { path: bareBin })).toBe('');
-    expect(installLog).toContain(`nsbind: using the prebuilt prebuilds/${TARGET}/nsbind.node for ${TARGET} (${libc()}); nothing to compile`);
+    expect(run('sh', ['-c', `for c in ${COMPILERS.join(' ')}; do command -v $c; done; true`], { path: bareBin })).toBe(
+      '',
+    );
+    expect(installLog).toContain(
+      `nsbind: using the prebuilt prebuilds/${TARGET}/nsbind.node for ${TARGET} (${libc()}); nothing to compile`,
+    );
     expect(existsSync(join(app, 'node_modules', 'nsbind', 'build'))).toBe(false);
     expect(existsSync(join(app, 'node_modules', 'nsbind', 'prebuilds', TARGET, 'nsbind.node'))).toBe(true);
   });
 
   itPackage('import from ESM: every export is a named import', () => {
-    expect(json('node', ['esm.mjs'], app)).toEqual({ namedMatchesCjs: true, defaultIsCjs: true, count: expect.any(Number), sameNet: true, error: 'EINVAL' });
+    expect(json('node', ['esm.mjs'], app)).toEqual({
+      namedMatchesCjs: true,
+      defaultIsCjs: true,
+      count: expect.any(Number),
+      sameNet: true,
+      error: 'EINVAL',
+    });
   });
 
   itPackage('require from CommonJS', () => {
@@ -125,7 +177,10 @@ describe('npm package', () => {
       types: ['node'],
       typeRoots: [join(ROOT_DIR, 'node_modules', '@types')],
     };
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: ['check.mts', 'check.cts'] }));
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: options, files: ['check.mts', 'check.cts'] }),
+    );
     expect(run('node', [tsc, '-p', '.'], { cwd: app, path: bareBin })).toBe('');
     // Without the @ts-expect-error, 'network' is reported.
     const wrong = readFileSync(join(app, 'check.mts'), 'utf8').replace(/\/\/ @ts-expect-error 'network'.*\n/, '');
@@ -136,14 +191,19 @@ describe('npm package', () => {
     } catch (e) {
       out = (e as { stdout: string }).stdout;
     }
-    expect(out).toMatch(/check\.mts\(\d+,\d+\): error TS2345: Argument of type '"network"' is not assignable to parameter of type 'NamespaceType'/);
+    expect(out).toMatch(
+      /check\.mts\(\d+,\d+\): error TS2345: Argument of type '"network"' is not assignable to parameter of type 'NamespaceType'/,
+    );
   });
 
-  itPackage('with install scripts turned off (--ignore-scripts, npm allowScripts, pnpm), the prebuild still loads', () => {
-    const [dir, log] = installInto('no-scripts', ['--ignore-scripts']);
-    expect(log).not.toContain('nsbind:');
-    expect(json('node', ['cjs.cjs'], dir)).toMatchObject({ sameNet: true });
-  });
+  itPackage(
+    'with install scripts turned off (--ignore-scripts, npm allowScripts, pnpm), the prebuild still loads',
+    () => {
+      const [dir, log] = installInto('no-scripts', ['--ignore-scripts']);
+      expect(log).not.toContain('nsbind:');
+      expect(json('node', ['cjs.cjs'], dir)).toMatchObject({ sameNet: true });
+    },
+  );
 
   itPackage(`the same prebuild serves Node.js ${OTHER_NODES.join(' and ')}`, () => {
     const nodes = join(work, 'nodes');
@@ -159,7 +219,12 @@ describe('npm package', () => {
       expect(Number(out.napi)).toBeGreaterThanOrEqual(8);
       console.log(`smoke on ${out.node}: ${JSON.stringify(out)}`);
     }
-    expect(here).toMatchObject({ code: 'EINVAL', errno: -22, syscall: 'unshare', hint: expect.stringMatching(/multithreaded/) });
+    expect(here).toMatchObject({
+      code: 'EINVAL',
+      errno: -22,
+      syscall: 'unshare',
+      hint: expect.stringMatching(/multithreaded/),
+    });
     expect(existsSync(join(app, 'node_modules', 'nsbind', 'build'))).toBe(false);
   });
 
@@ -169,7 +234,9 @@ describe('npm package', () => {
     const prebuild = join(pkgDir, 'prebuilds', TARGET, 'nsbind.node');
     writeFileSync(prebuild, 'corrupt\n');
     const log = npm(['rebuild', 'nsbind', '--foreground-scripts'], dir);
-    expect(log).toContain(`nsbind: the prebuilt binary does not load on ${TARGET} (${libc()}): ${realpathSync(prebuild)}: file too short; building from source with node-gyp`);
+    expect(log).toContain(
+      `nsbind: the prebuilt binary does not load on ${TARGET} (${libc()}): ${realpathSync(prebuild)}: file too short; building from source with node-gyp`,
+    );
     expect(statSync(join(pkgDir, 'build', 'Release', 'nsbind.node')).size).toBeGreaterThan(10_000);
     expect(json('node', ['cjs.cjs'], dir)).toMatchObject({ sameNet: true });
   });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NAMESPACE_TYPES, Namespace, listNamespaces, persist, release } from '../lib/index.js';
+import { listNamespaces, NAMESPACE_TYPES, Namespace, persist, release } from '../lib/index.js';
 import { fixture, isRoot, itRoot, runNode, thrown } from './support/env.js';
 import { mountsUnder, removeScratch, scratchDir } from './support/mounts.js';
 
@@ -16,30 +16,42 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeScratch(dir);
 });
 
-
 describe('persist and release', () => {
-  itRoot('keeps a network namespace after its last process exits; nsenter enters it through the file; release lets it go', async () => {
-    const target = join(scratch(), 'net');
-    const box = await fixture(['--net'], { setup: 'echo 42 > /proc/sys/net/ipv4/ip_default_ttl' });
-    let inode: number;
-    try {
-      using ns = Namespace.ofPid(box.pid, 'net');
-      inode = ns.inode;
-      persist(ns, target);
-    } finally {
-      await box.stop();
-    }
-    expect(statSync(target).ino).toBe(inode);
-    expect(listNamespaces({ type: 'net' }).find((n) => n.inode === inode)).toMatchObject({ nprocs: 0, persistent: true, mounts: [target] });
-    // the setting made inside is still there, seen through the file
-    expect(execFileSync('nsenter', [`--net=${target}`, 'cat', '/proc/sys/net/ipv4/ip_default_ttl'], { encoding: 'utf8' }).trim()).toBe('42');
-    expect(execFileSync('nsenter', [`--net=${target}`, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim()).toBe(`net:[${inode}]`);
+  itRoot(
+    'keeps a network namespace after its last process exits; nsenter enters it through the file; release lets it go',
+    async () => {
+      const target = join(scratch(), 'net');
+      const box = await fixture(['--net'], { setup: 'echo 42 > /proc/sys/net/ipv4/ip_default_ttl' });
+      let inode: number;
+      try {
+        using ns = Namespace.ofPid(box.pid, 'net');
+        inode = ns.inode;
+        persist(ns, target);
+      } finally {
+        await box.stop();
+      }
+      expect(statSync(target).ino).toBe(inode);
+      expect(listNamespaces({ type: 'net' }).find((n) => n.inode === inode)).toMatchObject({
+        nprocs: 0,
+        persistent: true,
+        mounts: [target],
+      });
+      // the setting made inside is still there, seen through the file
+      expect(
+        execFileSync('nsenter', [`--net=${target}`, 'cat', '/proc/sys/net/ipv4/ip_default_ttl'], {
+          encoding: 'utf8',
+        }).trim(),
+      ).toBe('42');
+      expect(
+        execFileSync('nsenter', [`--net=${target}`, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim(),
+      ).toBe(`net:[${inode}]`);
 
-    release(target);
-    expect(existsSync(target)).toBe(false);
-    expect(mountsUnder(target)).toEqual([]);
-    expect(listNamespaces({ type: 'net' }).some((n) => n.inode === inode)).toBe(false);
-  });
+      release(target);
+      expect(existsSync(target)).toBe(false);
+      expect(mountsUnder(target)).toEqual([]);
+      expect(listNamespaces({ type: 'net' }).some((n) => n.inode === inode)).toBe(false);
+    },
+  );
 
   itRoot('every type: the file is the namespace the handle names (same inode)', async () => {
     const dir = scratch();
@@ -61,10 +73,11 @@ describe('persist and release', () => {
     }
   });
 
-  itRoot('pid_for_children and time_for_children: the namespaces the caller\'s children get are kept', () => {
+  itRoot("pid_for_children and time_for_children: the namespaces the caller's children get are kept", () => {
     const dir = scratch();
     // unshare moves only what children get; the first child (init) makes the pid namespace openable
-    const out = JSON.parse(runNode(`const { Namespace, persist, unshare } = require(process.env.NSBIND);
+    const out = JSON.parse(
+      runNode(`const { Namespace, persist, unshare } = require(process.env.NSBIND);
       unshare(['pid', 'time']);
       const init = require('child_process').spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
       init.unref();
@@ -74,7 +87,8 @@ describe('persist and release', () => {
         persist(next, '${dir}/' + type);
         r[type] = { next: next.inode, own: Namespace.current(type).inode };
       }
-      console.log(JSON.stringify(r));`));
+      console.log(JSON.stringify(r));`),
+    );
     try {
       for (const type of ['pid', 'time']) {
         expect(out[type].next).not.toBe(out[type].own);
@@ -82,7 +96,19 @@ describe('persist and release', () => {
         expect(statSync(`/proc/${out.init}/ns/${type}`).ino).toBe(out[type].next);
       }
       // entered through the files: nsenter forks into the pid namespace, exec moves into the time namespace
-      const inside = execFileSync('nsenter', [`--pid=${dir}/pid`, `--time=${dir}/time`, 'sh', '-c', 'echo $$; readlink /proc/self/ns/pid /proc/self/ns/time'], { encoding: 'utf8' }).trim().split('\n');
+      const inside = execFileSync(
+        'nsenter',
+        [
+          `--pid=${dir}/pid`,
+          `--time=${dir}/time`,
+          'sh',
+          '-c',
+          'echo $$; readlink /proc/self/ns/pid /proc/self/ns/time',
+        ],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n');
       expect(Number(inside[0])).toBeGreaterThan(1); // init is pid 1 there
       expect(inside.slice(1)).toEqual([`pid:[${out.pid.next}]`, `time:[${out.time.next}]`]);
     } finally {
@@ -93,7 +119,7 @@ describe('persist and release', () => {
     expect(mountsUnder(dir)).toEqual([]);
   });
 
-  itRoot('the caller\'s own mount namespace: EINVAL with a hint, and no file left behind', () => {
+  itRoot("the caller's own mount namespace: EINVAL with a hint, and no file left behind", () => {
     const target = join(scratch(), 'mnt');
     using ns = Namespace.current('mnt');
     const e = thrown(() => persist(ns, target));
@@ -102,34 +128,42 @@ describe('persist and release', () => {
     expect(existsSync(target)).toBe(false);
   });
 
-  itRoot('a shared mount that propagates into the namespace: EINVAL with a hint; fine once the directory is private', async () => {
-    const dir = scratch();
-    execFileSync('mount', ['--bind', dir, dir]);
-    execFileSync('mount', ['--make-shared', dir]);
-    // a new mount namespace whose copy of dir is a peer of ours
-    const box = await fixture(['--mount', '--propagation', 'unchanged']);
-    try {
-      using ns = Namespace.ofPid(box.pid, 'mnt');
-      const target = join(dir, 'mnt');
-      const e = thrown(() => persist(ns, target));
-      expect(e.code).toBe('EINVAL');
-      expect(e.hint).toMatch(/shared mount.*mount --make-private/s);
-      expect(existsSync(target)).toBe(false);
+  itRoot(
+    'a shared mount that propagates into the namespace: EINVAL with a hint; fine once the directory is private',
+    async () => {
+      const dir = scratch();
+      execFileSync('mount', ['--bind', dir, dir]);
+      execFileSync('mount', ['--make-shared', dir]);
+      // a new mount namespace whose copy of dir is a peer of ours
+      const box = await fixture(['--mount', '--propagation', 'unchanged']);
+      try {
+        using ns = Namespace.ofPid(box.pid, 'mnt');
+        const target = join(dir, 'mnt');
+        const e = thrown(() => persist(ns, target));
+        expect(e.code).toBe('EINVAL');
+        expect(e.hint).toMatch(/shared mount.*mount --make-private/s);
+        expect(existsSync(target)).toBe(false);
 
-      execFileSync('mount', ['--make-private', dir]);
-      persist(ns, target);
-      expect(statSync(target).ino).toBe(ns.inode);
-      release(target);
-    } finally {
-      await box.stop();
-    }
-  });
+        execFileSync('mount', ['--make-private', dir]);
+        persist(ns, target);
+        expect(statSync(target).ino).toBe(ns.inode);
+        release(target);
+      } finally {
+        await box.stop();
+      }
+    },
+  );
 
   it('unprivileged: EPERM, and the file it created is removed again', () => {
     const target = join(scratch(), 'net');
-    const out = JSON.parse(runNode(`const { Namespace, persist } = require(process.env.NSBIND);
+    const out = JSON.parse(
+      runNode(
+        `const { Namespace, persist } = require(process.env.NSBIND);
       try { persist(Namespace.current('net'), '${target}'); console.log('{}'); }
-      catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, path: e.path, exists: require('fs').existsSync('${target}') })); }`, { asNobody: isRoot }));
+      catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, path: e.path, exists: require('fs').existsSync('${target}') })); }`,
+        { asNobody: isRoot },
+      ),
+    );
     expect(out).toEqual({ code: 'EPERM', syscall: 'mount', path: target, exists: false });
   });
 

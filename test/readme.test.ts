@@ -14,11 +14,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR, isRoot } from './support/env.js';
+import { isRoot, ROOT_DIR } from './support/env.js';
 
 const README = join(ROOT_DIR, 'README.md');
 const RUNNERS: Record<string, 'ts' | 'mjs' | 'cjs' | 'sh'> = {
-  ts: 'ts', typescript: 'ts', js: 'mjs', javascript: 'mjs', mjs: 'mjs', cjs: 'cjs', sh: 'sh', bash: 'sh', shell: 'sh',
+  ts: 'ts',
+  typescript: 'ts',
+  js: 'mjs',
+  javascript: 'mjs',
+  mjs: 'mjs',
+  cjs: 'cjs',
+  sh: 'sh',
+  bash: 'sh',
+  shell: 'sh',
 };
 const BLOCK_TIMEOUT = 60_000;
 
@@ -66,10 +74,15 @@ const binDir = join(project, 'node_modules', '.bin');
 mkdirSync(binDir, { recursive: true });
 symlinkSync(ROOT_DIR, join(project, 'node_modules', 'nsbind'));
 writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'readme-blocks', private: true, type: 'module' }));
-const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { name: string; bin?: string | Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as {
+  name: string;
+  bin?: string | Record<string, string>;
+};
 const bins = typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {});
 for (const [name, file] of Object.entries(bins)) {
-  writeFileSync(join(binDir, name), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT_DIR, file)}" "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(binDir, name), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT_DIR, file)}" "$@"\n`, {
+    mode: 0o755,
+  });
 }
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -113,9 +126,23 @@ function transpile(b: Block): string {
 describe('README.md code blocks', () => {
   it('reads the marker on the line before a block (blank lines between are fine)', () => {
     const md = [
-      'text', '<!-- test: root -->', '```ts', 'a();', '```',
-      '<!-- test: skip it is the test run itself -->', '', '```sh', 'npm test', '```',
-      '```', 'plain', '```', '````js', '```', 'b();', '````',
+      'text',
+      '<!-- test: root -->',
+      '```ts',
+      'a();',
+      '```',
+      '<!-- test: skip it is the test run itself -->',
+      '',
+      '```sh',
+      'npm test',
+      '```',
+      '```',
+      'plain',
+      '```',
+      '````js',
+      '```',
+      'b();',
+      '````',
     ].join('\n');
     expect(extractBlocks(md)).toEqual([
       { line: 3, lang: 'ts', code: 'a();\n', root: true },
@@ -129,34 +156,49 @@ describe('README.md code blocks', () => {
     expect(blocks.filter((b) => RUNNERS[b.lang] && !b.skip).length).toBeGreaterThan(3);
   });
 
-  it('every ```ts block type-checks (strict, moduleResolution nodenext) against the built package', () => {
-    const tsBlocks = blocks.filter((b) => RUNNERS[b.lang] === 'ts' && !b.skip);
-    for (const b of tsBlocks) writeFileSync(file(b, 'mts'), b.code);
-    const program = ts.createProgram(tsBlocks.map((b) => file(b, 'mts')), {
-      strict: true,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      target: ts.ScriptTarget.ES2022,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-      typeRoots: [join(ROOT_DIR, 'node_modules', '@types')],
-    });
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file ? `${d.file.fileName.replace(/.*block-(\d+)\.mts$/, 'README.md block at line $1')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
-      return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-    });
-    expect(problems).toEqual([]);
-  }, BLOCK_TIMEOUT);
+  it(
+    'every ```ts block type-checks (strict, moduleResolution nodenext) against the built package',
+    () => {
+      const tsBlocks = blocks.filter((b) => RUNNERS[b.lang] === 'ts' && !b.skip);
+      for (const b of tsBlocks) writeFileSync(file(b, 'mts'), b.code);
+      const program = ts.createProgram(
+        tsBlocks.map((b) => file(b, 'mts')),
+        {
+          strict: true,
+          module: ts.ModuleKind.NodeNext,
+          moduleResolution: ts.ModuleResolutionKind.NodeNext,
+          target: ts.ScriptTarget.ES2022,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(ROOT_DIR, 'node_modules', '@types')],
+        },
+      );
+      const problems = ts.getPreEmitDiagnostics(program).map((d) => {
+        const where = d.file
+          ? `${d.file.fileName.replace(/.*block-(\d+)\.mts$/, 'README.md block at line $1')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+          : '';
+        return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+      });
+      expect(problems).toEqual([]);
+    },
+    BLOCK_TIMEOUT,
+  );
 
   for (const b of blocks) {
-    it(`${name(b)}${b.root ? ' [root]' : ''}`, (ctx) => {
-      if (b.skip) ctx.skip(b.skip);
-      if (!RUNNERS[b.lang]) {
-        throw new Error(`${name(b)}: a ${b.lang || 'plain'} block cannot run; mark it <!-- test: skip REASON --> (or make it runnable)`);
-      }
-      if (b.root && !isRoot) ctx.skip('needs root (CAP_SYS_ADMIN in the initial user namespace)');
-      run(b);
-    }, BLOCK_TIMEOUT);
+    it(
+      `${name(b)}${b.root ? ' [root]' : ''}`,
+      (ctx) => {
+        if (b.skip) ctx.skip(b.skip);
+        if (!RUNNERS[b.lang]) {
+          throw new Error(
+            `${name(b)}: a ${b.lang || 'plain'} block cannot run; mark it <!-- test: skip REASON --> (or make it runnable)`,
+          );
+        }
+        if (b.root && !isRoot) ctx.skip('needs root (CAP_SYS_ADMIN in the initial user namespace)');
+        run(b);
+      },
+      BLOCK_TIMEOUT,
+    );
   }
 });

@@ -16,9 +16,14 @@ try {
   console.log(`sanitizer pass: building the addon with ASan + UBSan in ${copy.dir}`);
   // the install script builds from source here (the copy has no prebuilds/), offline, with our flags
   env.PATH = `${join(copy.dir, 'node_modules', '.bin')}:${env.PATH}`;
-  execFileSync(process.execPath, [join(copy.dir, 'scripts', 'install.js')], { cwd: copy.dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(copy.dir, 'scripts', 'install.js')], {
+    cwd: copy.dir,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const ldd = execFileSync('ldd', [join(copy.dir, 'build', 'Release', 'nsbind.node')], { encoding: 'utf8' });
-  if (!/libasan/.test(ldd) || !/libubsan/.test(ldd)) throw new Error('the sanitizer build does not link libasan and libubsan');
+  if (!/libasan/.test(ldd) || !/libubsan/.test(ldd))
+    throw new Error('the sanitizer build does not link libasan and libubsan');
 
   const run = spawnSync(
     process.execPath,

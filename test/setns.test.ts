@@ -1,11 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLONE_NEWNET, CLONE_NEWUSER, CLONE_NEWUTS, Namespace, Pidfd, setns, type NamespaceType } from '../lib/index.js';
-import { fdCount, fixture, isRoot, itRoot, runNode, thrown, type Fixture } from './support/env.js';
+import {
+  CLONE_NEWNET,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  Namespace,
+  type NamespaceType,
+  Pidfd,
+  setns,
+} from '../lib/index.js';
+import { type Fixture, fdCount, fixture, isRoot, itRoot, runNode, thrown } from './support/env.js';
 
 const ino = (type: NamespaceType) => statSync(`/proc/thread-self/ns/${type}`).ino;
-
 
 describe('setns (calling thread only)', () => {
   let box: Fixture; // util-linux: new net, uts, mnt, time namespaces
@@ -99,7 +106,11 @@ describe('setns (calling thread only)', () => {
       expect(statSync('/proc/thread-self/ns/pid_for_children').ino).toBe(target.inode);
       // child_process forks from this thread: the child is pid 2 inside (the fixture's shell is 1)
       const status = execFileSync('cat', ['/proc/self/status'], { encoding: 'utf8' });
-      const nspid = status.split('\n').find((l) => l.startsWith('NSpid:'))!.split(/\s+/).slice(1);
+      const nspid = status
+        .split('\n')
+        .find((l) => l.startsWith('NSpid:'))!
+        .split(/\s+/)
+        .slice(1);
       expect(nspid).toHaveLength(2);
       expect(Number(nspid[1])).toBeGreaterThan(1);
     } finally {
@@ -109,7 +120,7 @@ describe('setns (calling thread only)', () => {
     expect(statSync('/proc/thread-self/ns/pid_for_children').ino).toBe(ours.inode);
   });
 
-  it('unprivileged: EPERM joining even our own namespace; EACCES reading a root process\'s links', async () => {
+  it("unprivileged: EPERM joining even our own namespace; EACCES reading a root process's links", async () => {
     const root = isRoot ? await fixture(['--uts']) : undefined;
     try {
       const out = runNode(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Namespace, spawn, type SpawnOptions } from '../lib/index.js';
+import { Namespace, type SpawnOptions, spawn } from '../lib/index.js';
 import { fdCount, itRoot, nsLink, output, zombies } from './support/env.js';
 
 const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeError][] = [
@@ -24,27 +24,93 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['hostname with NUL', '/bin/true', [], { namespaces: ['uts'], hostname: 'a\0b' }, RangeError],
   ['hostname too long', '/bin/true', [], { namespaces: ['uts'], hostname: 'x'.repeat(65) }, RangeError],
   ['mapRootUser without a new user', '/bin/true', [], { mapRootUser: true }, TypeError],
-  ['mapRootUser and uidMap', '/bin/true', [], { namespaces: ['user'], mapRootUser: true, uidMap: [{ inside: 0, outside: 0, count: 1 }] }, TypeError],
+  [
+    'mapRootUser and uidMap',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], mapRootUser: true, uidMap: [{ inside: 0, outside: 0, count: 1 }] },
+    TypeError,
+  ],
   ['uidMap without a new user', '/bin/true', [], { uidMap: [{ inside: 0, outside: 0, count: 1 }] }, TypeError],
   ['empty uidMap', '/bin/true', [], { namespaces: ['user'], uidMap: [] }, RangeError],
-  ['uidMap count 0', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 0 }] }, RangeError],
-  ['uidMap negative', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: -1, outside: 0, count: 1 }] }, RangeError],
-  ['uidMap fraction', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0.5, outside: 0, count: 1 }] }, RangeError],
-  ['uidMap string (line injection)', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: '0 0 1\n1', outside: 0, count: 1 }] }, TypeError],
-  ['uidMap extra key', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 1, extra: 1 }] }, TypeError],
-  ['uidMap past the last id', '/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 4294967294, outside: 0, count: 5 }] }, RangeError],
-  ['too many map lines', '/bin/true', [], { namespaces: ['user'], gidMap: Array.from({ length: 341 }, (_, i) => ({ inside: i, outside: i, count: 1 })) }, RangeError],
+  [
+    'uidMap count 0',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 0 }] },
+    RangeError,
+  ],
+  [
+    'uidMap negative',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], uidMap: [{ inside: -1, outside: 0, count: 1 }] },
+    RangeError,
+  ],
+  [
+    'uidMap fraction',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], uidMap: [{ inside: 0.5, outside: 0, count: 1 }] },
+    RangeError,
+  ],
+  [
+    'uidMap string (line injection)',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], uidMap: [{ inside: '0 0 1\n1', outside: 0, count: 1 }] },
+    TypeError,
+  ],
+  [
+    'uidMap extra key',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 1, extra: 1 }] },
+    TypeError,
+  ],
+  [
+    'uidMap past the last id',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], uidMap: [{ inside: 4294967294, outside: 0, count: 5 }] },
+    RangeError,
+  ],
+  [
+    'too many map lines',
+    '/bin/true',
+    [],
+    { namespaces: ['user'], gidMap: Array.from({ length: 341 }, (_, i) => ({ inside: i, outside: i, count: 1 })) },
+    RangeError,
+  ],
   ['setgroups bogus', '/bin/true', [], { namespaces: ['user'], setgroups: 'maybe' }, TypeError],
   ['mountSys not a boolean', '/bin/true', [], { mountSys: 1 }, TypeError],
   ['mountSys with a joined mnt', '/bin/true', [], { mountSys: true, join: { mnt: '/proc/self/ns/mnt' } }, TypeError],
   ['propagation without a new mnt', '/bin/true', [], { propagation: 'private' }, TypeError],
-  ['mountProc with shared propagation (would reach the host)', '/bin/true', [], { mountProc: true, propagation: 'shared' }, TypeError],
+  [
+    'mountProc with shared propagation (would reach the host)',
+    '/bin/true',
+    [],
+    { mountProc: true, propagation: 'shared' },
+    TypeError,
+  ],
   ['mountProc with unchanged propagation', '/bin/true', [], { mountProc: true, propagation: 'unchanged' }, TypeError],
-  ['mountSys with shared propagation (would reach the host)', '/bin/true', [], { mountSys: true, propagation: 'shared' }, TypeError],
+  [
+    'mountSys with shared propagation (would reach the host)',
+    '/bin/true',
+    [],
+    { mountSys: true, propagation: 'shared' },
+    TypeError,
+  ],
   ['propagation bogus', '/bin/true', [], { namespaces: ['mnt'], propagation: 'rprivate' }, TypeError],
   ['timeOffsets unknown clock', '/bin/true', [], { timeOffsets: { realtime: 5 } }, TypeError],
   ['timeOffsets NaN', '/bin/true', [], { timeOffsets: { boottime: Number.NaN } }, RangeError],
-  ['timeOffsets with a joined time ns', '/bin/true', [], { timeOffsets: { boottime: 1 }, join: { time: '/proc/self/ns/time' } }, TypeError],
+  [
+    'timeOffsets with a joined time ns',
+    '/bin/true',
+    [],
+    { timeOffsets: { boottime: 1 }, join: { time: '/proc/self/ns/time' } },
+    TypeError,
+  ],
   ['root with a newline', '/bin/true', [], { root: '/tmp\n' }, RangeError],
   ['cwd not a string', '/bin/true', [], { cwd: 1 }, TypeError],
   ['env name with =', '/bin/true', [], { env: { 'A=B': 'x' } }, RangeError],
@@ -73,7 +139,12 @@ describe('spawn option validation: before anything is opened or cloned', () => {
   });
 
   itRoot('mountProc implies a new mount namespace, timeOffsets a new time namespace', async () => {
-    const child = spawn('/bin/sh', ['-c', 'readlink /proc/self/ns/mnt /proc/self/ns/time'], { mountProc: true, propagation: 'slave', timeOffsets: { monotonic: 5 }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('/bin/sh', ['-c', 'readlink /proc/self/ns/mnt /proc/self/ns/time'], {
+      mountProc: true,
+      propagation: 'slave',
+      timeOffsets: { monotonic: 5 },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const out = await output(child);
     expect(out.code).toBe(0);
     expect(out.stdout.trim().split('\n')).not.toContain(nsLink('/proc/self/ns/mnt'));

@@ -1,17 +1,42 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Namespace, spawn, type NamespaceType } from '../lib/index.js';
+import { Namespace, type NamespaceType, spawn } from '../lib/index.js';
 import { compileC } from './support/cc.js';
-import { NOBODY, fdCount, fixture, isRoot, itRoot, nsLink, output, runNode, zombies, thrown, type Fixture } from './support/env.js';
+import {
+  type Fixture,
+  fdCount,
+  fixture,
+  isRoot,
+  itRoot,
+  NOBODY,
+  nsLink,
+  output,
+  runNode,
+  thrown,
+  zombies,
+} from './support/env.js';
 
-const sh = (script: string, options = {}) => spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-
+const sh = (script: string, options = {}) =>
+  spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
 
 describe('spawn: new namespaces', () => {
   itRoot('uts: hostname and domain name inside, a different uts inode, the host untouched', async () => {
-    const child = sh('hostname; domainname; readlink /proc/self/ns/uts', { namespaces: ['uts'], hostname: 'box', domainname: 'lan' });
+    const child = sh('hostname; domainname; readlink /proc/self/ns/uts', {
+      namespaces: ['uts'],
+      hostname: 'box',
+      domainname: 'lan',
+    });
     const out = await output(child);
     const [name, domain, link] = out.stdout.trim().split('\n');
     expect(out.code).toBe(0);
@@ -28,16 +53,23 @@ describe('spawn: new namespaces', () => {
 
   itRoot('pid + mountProc: the child is pid 1 and sees a private /proc; the host /proc is untouched', async () => {
     const hostMounts = readFileSync('/proc/self/mountinfo', 'latin1');
-    const out = await output(sh('echo $$; ls /proc | grep -c "^[0-9]"; grep " /proc " /proc/self/mountinfo | wc -l', { namespaces: ['pid'], mountProc: true }));
+    const out = await output(
+      sh('echo $$; ls /proc | grep -c "^[0-9]"; grep " /proc " /proc/self/mountinfo | wc -l', {
+        namespaces: ['pid'],
+        mountProc: true,
+      }),
+    );
     const [pid, procs] = out.stdout.trim().split('\n').map(Number);
     expect(pid).toBe(1);
     expect(procs).toBeLessThanOrEqual(4); // sh, ls, grep (and wc)
     expect(readFileSync('/proc/self/mountinfo', 'latin1')).toBe(hostMounts);
   });
 
-  itRoot('net + mountSys: /sys shows the new namespace\'s devices (only lo); the host /sys is untouched', async () => {
+  itRoot("net + mountSys: /sys shows the new namespace's devices (only lo); the host /sys is untouched", async () => {
     const hostMounts = readFileSync('/proc/self/mountinfo', 'latin1');
-    const out = await output(sh('ls /sys/class/net; grep -c " /sys " /proc/self/mountinfo', { namespaces: ['net'], mountSys: true }));
+    const out = await output(
+      sh('ls /sys/class/net; grep -c " /sys " /proc/self/mountinfo', { namespaces: ['net'], mountSys: true }),
+    );
     expect(out.stdout.trim().split('\n')).toEqual(['lo', '1']); // the old /sys detached, not covered
     expect(readFileSync('/proc/self/mountinfo', 'latin1')).toBe(hostMounts);
   });
@@ -52,13 +84,29 @@ describe('spawn: new namespaces', () => {
   });
 
   itRoot('mountSys over a locked read-only /sys: read-only too', () => {
-    const readOnlySys = ['unshare', '--mount', 'sh', '-c', 'mount -o remount,bind,ro /sys && exec "$@"', 'sh', ...NOBODY];
+    const readOnlySys = [
+      'unshare',
+      '--mount',
+      'sh',
+      '-c',
+      'mount -o remount,bind,ro /sys && exec "$@"',
+      'sh',
+      ...NOBODY,
+    ];
     expect(runNode(sysOnTop, { prefix: readOnlySys }).trim().split('\n')).toEqual(['lo', '2 ro']);
   });
 
   it('user: mapRootUser maps our own uid and gid to 0 and denies setgroups', async () => {
-    const out = await output(sh('id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups', { namespaces: ['user'], mapRootUser: true }));
-    const lines = out.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    const out = await output(
+      sh('id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups', {
+        namespaces: ['user'],
+        mapRootUser: true,
+      }),
+    );
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '));
     const uid = process.geteuid!();
     const gid = process.getegid!();
     expect(lines).toEqual(['0', '0', `0 ${uid} 1`, `0 ${gid} 1`, 'deny']);
@@ -69,22 +117,39 @@ describe('spawn: new namespaces', () => {
       const c = spawn('/bin/sh', ['-c', 'hostname; id -u; cat /proc/self/uid_map; tail -n +3 /proc/self/net/dev | cut -d: -f1'],
         { namespaces: ['user', 'uts', 'net'], mapRootUser: true, hostname: 'nobody-box', stdio: ['ignore', 'inherit', 'inherit'] });
       c.exited.then((s) => console.log(JSON.stringify(s)));`;
-    const out = runNode(script, { asNobody: isRoot }).trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
-    expect(out).toEqual(['nobody-box', '0', `0 ${isRoot ? 65534 : process.geteuid!()} 1`, 'lo', '{"code":0,"signal":null}']);
+    const out = runNode(script, { asNobody: isRoot })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '));
+    expect(out).toEqual([
+      'nobody-box',
+      '0',
+      `0 ${isRoot ? 65534 : process.geteuid!()} 1`,
+      'lo',
+      '{"code":0,"signal":null}',
+    ]);
   });
 
   itRoot('user: uid and gid ranges written by root', async () => {
     const child = sh('cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; sleep 0', {
       namespaces: ['user'],
       uidMap: [{ inside: 0, outside: 100000, count: 65536 }],
-      gidMap: [{ inside: 0, outside: 200000, count: 1000 }, { inside: 1000, outside: 300000, count: 1 }],
+      gidMap: [
+        { inside: 0, outside: 200000, count: 1000 },
+        { inside: 1000, outside: 300000, count: 1 },
+      ],
     });
-    const lines = (await output(child)).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    const lines = (await output(child)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '));
     expect(lines).toEqual(['0 100000 65536', '0 200000 1000', '1000 300000 1', 'allow']);
   });
 
   itRoot('time: offsets are visible in /proc/uptime inside', async () => {
-    const out = await output(sh('cat /proc/uptime; readlink /proc/self/ns/time', { timeOffsets: { boottime: 86400, monotonic: 3600 } }));
+    const out = await output(
+      sh('cat /proc/uptime; readlink /proc/self/ns/time', { timeOffsets: { boottime: 86400, monotonic: 3600 } }),
+    );
     const [uptime, link] = out.stdout.trim().split('\n');
     const host = Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]);
     expect(Number(uptime!.split(' ')[0]) - host).toBeGreaterThan(86000);
@@ -94,11 +159,15 @@ describe('spawn: new namespaces', () => {
   itRoot('chroot: the child sees only the new root', async () => {
     const rootfs = mkdtempSync(join(tmpdir(), 'nsbind-root-'));
     try {
-      const probe = compileC('lsroot', readFileSync(new URL('./fixtures/lsroot.c', import.meta.url), 'latin1'), ['-static']);
+      const probe = compileC('lsroot', readFileSync(new URL('./fixtures/lsroot.c', import.meta.url), 'latin1'), [
+        '-static',
+      ]);
       copyFileSync(probe, join(rootfs, 'lsroot'));
       chmodSync(join(rootfs, 'lsroot'), 0o755);
       mkdirSync(join(rootfs, 'work'));
-      const out = await output(spawn('/lsroot', [], { root: rootfs, cwd: '/work', namespaces: ['mnt'], stdio: ['ignore', 'pipe', 'pipe'] }));
+      const out = await output(
+        spawn('/lsroot', [], { root: rootfs, cwd: '/work', namespaces: ['mnt'], stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
       expect(out.stdout.trim().split('\n').sort()).toEqual(['cwd=/work', 'lsroot', 'work']);
     } finally {
       rmSync(rootfs, { recursive: true });
@@ -122,10 +191,16 @@ describe('spawn: joining namespaces of a running process', () => {
     await pidBox?.stop();
   });
 
-  itRoot('net, uts, ipc, mnt and time by path and handle: the child\'s inodes equal the target\'s', async () => {
+  itRoot("net, uts, ipc, mnt and time by path and handle: the child's inodes equal the target's", async () => {
     const types: NamespaceType[] = ['net', 'uts', 'ipc', 'mnt', 'time'];
     using net = Namespace.ofPid(box.pid, 'net');
-    const join = { net, uts: `/proc/${box.pid}/ns/uts`, ipc: `/proc/${box.pid}/ns/ipc`, mnt: `/proc/${box.pid}/ns/mnt`, time: `/proc/${box.pid}/ns/time` };
+    const join = {
+      net,
+      uts: `/proc/${box.pid}/ns/uts`,
+      ipc: `/proc/${box.pid}/ns/ipc`,
+      mnt: `/proc/${box.pid}/ns/mnt`,
+      time: `/proc/${box.pid}/ns/time`,
+    };
     const out = await output(sh(`hostname; for t in ${types.join(' ')}; do readlink /proc/self/ns/$t; done`, { join }));
     const [name, ...links] = out.stdout.trim().split('\n');
     expect(name).toBe('joined-box');
@@ -134,28 +209,45 @@ describe('spawn: joining namespaces of a running process', () => {
   });
 
   itRoot('user (made by nobody): the child becomes root inside, in its uts namespace', async () => {
-    const out = await output(sh('id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/uts', { join: { user: `/proc/${userBox.pid}/ns/user`, uts: `/proc/${userBox.pid}/ns/uts` } }));
-    expect(out.stdout.trim().split('\n')).toEqual(['0', nsLink(`/proc/${userBox.pid}/ns/user`), nsLink(`/proc/${userBox.pid}/ns/uts`)]);
+    const out = await output(
+      sh('id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/uts', {
+        join: { user: `/proc/${userBox.pid}/ns/user`, uts: `/proc/${userBox.pid}/ns/uts` },
+      }),
+    );
+    expect(out.stdout.trim().split('\n')).toEqual([
+      '0',
+      nsLink(`/proc/${userBox.pid}/ns/user`),
+      nsLink(`/proc/${userBox.pid}/ns/uts`),
+    ]);
   });
 
-  itRoot('pid: the child starts inside (two NSpid levels); the calling thread\'s pid_for_children is restored', async () => {
-    const before = statSync('/proc/thread-self/ns/pid_for_children').ino;
-    const out = await output(sh('grep NSpid /proc/self/status; readlink /proc/self/ns/pid', { join: { pid: `/proc/${pidBox.pid}/ns/pid` } }));
-    const [nspid, link] = out.stdout.trim().split('\n');
-    expect(nspid!.split(/\s+/).slice(1)).toHaveLength(2);
-    expect(link).toBe(nsLink(`/proc/${pidBox.pid}/ns/pid`));
-    expect(statSync('/proc/thread-self/ns/pid_for_children').ino).toBe(before);
-  });
+  itRoot(
+    "pid: the child starts inside (two NSpid levels); the calling thread's pid_for_children is restored",
+    async () => {
+      const before = statSync('/proc/thread-self/ns/pid_for_children').ino;
+      const out = await output(
+        sh('grep NSpid /proc/self/status; readlink /proc/self/ns/pid', { join: { pid: `/proc/${pidBox.pid}/ns/pid` } }),
+      );
+      const [nspid, link] = out.stdout.trim().split('\n');
+      expect(nspid!.split(/\s+/).slice(1)).toHaveLength(2);
+      expect(link).toBe(nsLink(`/proc/${pidBox.pid}/ns/pid`));
+      expect(statSync('/proc/thread-self/ns/pid_for_children').ino).toBe(before);
+    },
+  );
 
   itRoot('targets the caller is already in are skipped (joining our own user namespace is fine)', async () => {
-    const out = await output(sh('readlink /proc/self/ns/user', { join: { user: '/proc/self/ns/user', net: '/proc/thread-self/ns/net' } }));
+    const out = await output(
+      sh('readlink /proc/self/ns/user', { join: { user: '/proc/self/ns/user', net: '/proc/thread-self/ns/net' } }),
+    );
     expect(out.stdout.trim()).toBe(nsLink('/proc/self/ns/user'));
   });
 
   itRoot('a refused join fails with step setns:TYPE and leaves no child', () => {
     const before = zombies().length;
     // inside a new user namespace the child has no rights over the host-owned net namespace
-    const err = thrown(() => sh('true', { namespaces: ['user'], mapRootUser: true, join: { net: `/proc/${box.pid}/ns/net` } }));
+    const err = thrown(() =>
+      sh('true', { namespaces: ['user'], mapRootUser: true, join: { net: `/proc/${box.pid}/ns/net` } }),
+    );
     expect(err).toMatchObject({ code: 'EPERM', step: 'setns:net', syscall: 'setns', path: `/proc/${box.pid}/ns/net` });
     expect(zombies().length).toBe(before);
   });
@@ -164,35 +256,58 @@ describe('spawn: joining namespaces of a running process', () => {
 describe('spawn: setup failures are typed, synchronous, and leave nothing behind', () => {
   it('exec: ENOENT and EACCES', () => {
     const fds = fdCount();
-    expect(thrown(() => spawn('/nonexistent/program'))).toMatchObject({ code: 'ENOENT', step: 'exec', syscall: 'execve', path: '/nonexistent/program' });
+    expect(thrown(() => spawn('/nonexistent/program'))).toMatchObject({
+      code: 'ENOENT',
+      step: 'exec',
+      syscall: 'execve',
+      path: '/nonexistent/program',
+    });
     // looked up in PATH (a directory we may not search would make it EACCES, as execvp does)
-    expect(thrown(() => spawn('nsbind-no-such-command', [], { env: { PATH: '/usr/bin:/bin' } }))).toMatchObject({ code: 'ENOENT', step: 'exec' });
+    expect(thrown(() => spawn('nsbind-no-such-command', [], { env: { PATH: '/usr/bin:/bin' } }))).toMatchObject({
+      code: 'ENOENT',
+      step: 'exec',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'nsbind-exec-'));
     const plain = join(dir, 'not-executable');
     writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
     expect(thrown(() => spawn(plain))).toMatchObject({ code: 'EACCES', step: 'exec' });
     rmSync(dir, { recursive: true });
     expect(thrown(() => spawn('/tmp'))).toMatchObject({ code: 'EACCES', step: 'exec' });
-    expect(thrown(() => spawn('/nonexistent/program')).message).toBe("ENOENT: no such file or directory, execve '/nonexistent/program'");
+    expect(thrown(() => spawn('/nonexistent/program')).message).toBe(
+      "ENOENT: no such file or directory, execve '/nonexistent/program'",
+    );
     expect(zombies()).toEqual([]);
     expect(fdCount()).toBe(fds);
   });
 
   it('chdir and setuid', () => {
-    expect(thrown(() => spawn('/bin/true', [], { cwd: '/nonexistent' }))).toMatchObject({ code: 'ENOENT', step: 'chdir', path: '/nonexistent' });
+    expect(thrown(() => spawn('/bin/true', [], { cwd: '/nonexistent' }))).toMatchObject({
+      code: 'ENOENT',
+      step: 'chdir',
+      path: '/nonexistent',
+    });
     // 4242 is not mapped in a mapRootUser namespace
-    expect(thrown(() => spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, uid: 4242 }))).toMatchObject({ code: 'EINVAL', step: 'setuid' });
-    expect(thrown(() => spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, gid: 4242 }))).toMatchObject({ code: 'EINVAL', step: 'setgid' });
+    expect(thrown(() => spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, uid: 4242 }))).toMatchObject({
+      code: 'EINVAL',
+      step: 'setuid',
+    });
+    expect(thrown(() => spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, gid: 4242 }))).toMatchObject({
+      code: 'EINVAL',
+      step: 'setgid',
+    });
     expect(zombies()).toEqual([]);
   });
 
   it('unprivileged: clone EPERM with a hint; uid_map EPERM for ids that are not ours', () => {
-    const out = runNode(`const { spawn } = require(process.env.NSBIND);
+    const out = runNode(
+      `const { spawn } = require(process.env.NSBIND);
       const r = [];
       for (const o of [{ namespaces: ['net'] }, { namespaces: ['user'], uidMap: [{ inside: 0, outside: 0, count: 1 }] }]) {
         try { spawn('/bin/true', [], o); r.push('spawned'); } catch (e) { r.push({ code: e.code, step: e.step, hint: e.hint }); }
       }
-      console.log(JSON.stringify(r));`, { asNobody: isRoot });
+      console.log(JSON.stringify(r));`,
+      { asNobody: isRoot },
+    );
     const [clone, map] = JSON.parse(out);
     expect(clone).toMatchObject({ code: 'EPERM', step: 'clone' });
     expect(clone.hint).toMatch(/mapRootUser/);
@@ -201,34 +316,82 @@ describe('spawn: setup failures are typed, synchronous, and leave nothing behind
   });
 
   it('unprivileged: mounting /proc or /sys without a pid or net namespace of our own: step mount:/proc, mount:/sys', () => {
-    const out = runNode(`const { spawn } = require(process.env.NSBIND);
+    const out = runNode(
+      `const { spawn } = require(process.env.NSBIND);
       for (const o of [{ mountProc: true }, { mountSys: true }]) {
         try { spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, ...o }); console.log('{}'); }
         catch (e) { console.log(JSON.stringify({ code: e.code, step: e.step, path: e.path, hint: e.hint })); }
-      }`, { asNobody: isRoot });
-    const [proc, sys] = out.trim().split('\n').map((line) => JSON.parse(line));
-    expect(proc).toMatchObject({ code: 'EPERM', step: 'mount:/proc', path: '/proc', hint: expect.stringMatching(/add 'pid'/) });
-    expect(sys).toMatchObject({ code: 'EPERM', step: 'mount:/sys', path: '/sys', hint: expect.stringMatching(/add 'net'/) });
+      }`,
+      { asNobody: isRoot },
+    );
+    const [proc, sys] = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(proc).toMatchObject({
+      code: 'EPERM',
+      step: 'mount:/proc',
+      path: '/proc',
+      hint: expect.stringMatching(/add 'pid'/),
+    });
+    expect(sys).toMatchObject({
+      code: 'EPERM',
+      step: 'mount:/sys',
+      path: '/sys',
+      hint: expect.stringMatching(/add 'net'/),
+    });
   });
 
   itRoot('chroot, mount:/proc, mount:/sys, timens_offsets, sethostname, uid_map', async () => {
-    expect(thrown(() => spawn('/bin/true', [], { root: '/nonexistent' }))).toMatchObject({ code: 'ENOENT', step: 'chroot', path: '/nonexistent' });
+    expect(thrown(() => spawn('/bin/true', [], { root: '/nonexistent' }))).toMatchObject({
+      code: 'ENOENT',
+      step: 'chroot',
+      path: '/nonexistent',
+    });
     const empty = mkdtempSync(join(tmpdir(), 'nsbind-empty-'));
     try {
-      expect(thrown(() => spawn('/bin/true', [], { root: empty, mountProc: true }))).toMatchObject({ code: 'ENOENT', step: 'mount:/proc' });
-      expect(thrown(() => spawn('/bin/true', [], { root: empty, mountSys: true }))).toMatchObject({ code: 'ENOENT', step: 'mount:/sys', path: '/sys' });
+      expect(thrown(() => spawn('/bin/true', [], { root: empty, mountProc: true }))).toMatchObject({
+        code: 'ENOENT',
+        step: 'mount:/proc',
+      });
+      expect(thrown(() => spawn('/bin/true', [], { root: empty, mountSys: true }))).toMatchObject({
+        code: 'ENOENT',
+        step: 'mount:/sys',
+        path: '/sys',
+      });
     } finally {
       rmSync(empty, { recursive: true });
     }
-    expect(thrown(() => spawn('/bin/true', [], { timeOffsets: { boottime: -1e9 } }))).toMatchObject({ step: 'timens_offsets', path: '/proc/self/timens_offsets' });
+    expect(thrown(() => spawn('/bin/true', [], { timeOffsets: { boottime: -1e9 } }))).toMatchObject({
+      step: 'timens_offsets',
+      path: '/proc/self/timens_offsets',
+    });
     const userBox = await fixture(['--user', '--map-root-user'], { asNobody: true });
     try {
       // the new uts namespace belongs to our user namespace; after joining nobody's, the child has no rights over it
-      expect(thrown(() => spawn('/bin/true', [], { namespaces: ['uts'], hostname: 'x', join: { user: `/proc/${userBox.pid}/ns/user` } }))).toMatchObject({ code: 'EPERM', step: 'sethostname' });
+      expect(
+        thrown(() =>
+          spawn('/bin/true', [], {
+            namespaces: ['uts'],
+            hostname: 'x',
+            join: { user: `/proc/${userBox.pid}/ns/user` },
+          }),
+        ),
+      ).toMatchObject({ code: 'EPERM', step: 'sethostname' });
     } finally {
       await userBox.stop();
     }
-    expect(thrown(() => spawn('/bin/true', [], { namespaces: ['user'], uidMap: [{ inside: 0, outside: 1000, count: 10 }, { inside: 5, outside: 5000, count: 1 }] }))).toMatchObject({ code: 'EINVAL', step: 'uid_map' });
+    expect(
+      thrown(() =>
+        spawn('/bin/true', [], {
+          namespaces: ['user'],
+          uidMap: [
+            { inside: 0, outside: 1000, count: 10 },
+            { inside: 5, outside: 5000, count: 1 },
+          ],
+        }),
+      ),
+    ).toMatchObject({ code: 'EINVAL', step: 'uid_map' });
     expect(zombies()).toEqual([]);
   });
 });

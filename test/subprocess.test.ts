@@ -9,8 +9,8 @@ const sh = (script: string) => spawn('/bin/sh', ['-c', script], { stdio: ['ignor
 
 describe('Subprocess', () => {
   it('exit codes and signals', async () => {
-    expect((await sh('exit 7').exited)).toEqual({ code: 7, signal: null });
-    expect((await sh('kill -TERM $$').exited)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await sh('exit 7').exited).toEqual({ code: 7, signal: null });
+    expect(await sh('kill -TERM $$').exited).toEqual({ code: null, signal: 'SIGTERM' });
     const sleeper = spawn('sleep', ['100'], { stdio: 'ignore' });
     const events: unknown[] = [];
     sleeper.on('exit', (...args) => events.push(args));
@@ -41,7 +41,11 @@ describe('Subprocess', () => {
       const c = spawn('/bin/sh', ['-c', 'ls /proc/self/fd'], { stdio: ['ignore', 'pipe', 'inherit', 'ignore'] });
       let out = ''; c.stdout.on('data', (d) => out += d);
       c.closed.then(() => console.log(JSON.stringify({ parent: fs.readdirSync('/proc/self/fd').length, child: out.trim().split('\\n') })));`;
-    const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NSBIND: DIST }, stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'], encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, NSBIND: DIST },
+      stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
     const { parent, child } = JSON.parse(out);
     expect(parent).toBeGreaterThan(10);
     expect(child.map(Number).sort()).toEqual([0, 1, 2, 3, 4]); // 3 passed ('ignore'), 4: ls's own directory fd
@@ -49,7 +53,9 @@ describe('Subprocess', () => {
 
   it('hundreds of concurrent spawns: every exit delivered once, with its code; no zombies, no fds', async () => {
     const fds = fdCount();
-    const children = Array.from({ length: 300 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }));
+    const children = Array.from({ length: 300 }, (_, i) =>
+      spawn('/bin/sh', ['-c', `exit ${i % 256}`], { stdio: 'ignore' }),
+    );
     const counts = new Array(300).fill(0);
     children.forEach((c, i) => {
       c.on('exit', () => counts[i]++);
@@ -74,7 +80,9 @@ describe('Subprocess', () => {
        });`,
       { eval: true },
     );
-    const msg = await new Promise<{ out: string; code: number; sleeper: number }>((resolve) => worker.once('message', resolve));
+    const msg = await new Promise<{ out: string; code: number; sleeper: number }>((resolve) =>
+      worker.once('message', resolve),
+    );
     expect(msg).toMatchObject({ out: 'from-worker\n', code: 0 });
     expect(() => readlinkSync(`/proc/${msg.sleeper}/exe`)).not.toThrow(); // running
     await worker.terminate();
@@ -95,7 +103,7 @@ describe('Subprocess', () => {
     }
   });
 
-  it('a handle on the child\'s namespaces', async () => {
+  it("a handle on the child's namespaces", async () => {
     const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
     try {
       using net = child.namespace('net');
@@ -122,4 +130,3 @@ describe('Subprocess', () => {
     expect(zombies()).toEqual([]);
   });
 });
-

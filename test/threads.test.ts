@@ -3,13 +3,14 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, Namespace, NamespaceError, setns, spawn, unshare, withNamespaces } from '../lib/index.js';
-import { DIST, fixture, isRoot, itRoot, threadNamespaces, type Fixture } from './support/env.js';
+import { DIST, type Fixture, fixture, isRoot, itRoot, threadNamespaces } from './support/env.js';
 
 const all = () => new Map(NAMESPACE_TYPES.map((t) => [t, threadNamespaces(t)]));
 /** The namespaces of threads present both times must be the same. */
 function expectSame(before: ReturnType<typeof all>): void {
   for (const [type, threads] of all()) {
-    for (const [tid, ino] of threads) if (before.get(type)!.has(tid)) expect(ino, `thread ${tid}, ${type}`).toBe(before.get(type)!.get(tid));
+    for (const [tid, ino] of threads)
+      if (before.get(type)!.has(tid)) expect(ino, `thread ${tid}, ${type}`).toBe(before.get(type)!.get(tid));
   }
 }
 
@@ -34,8 +35,15 @@ describe('thread hygiene', () => {
       () => setns(target('time')),
       () => setns(target('net'), 'uts'),
       // net and uts entered, then time refused (EUSERS; as nobody the time target is not a namespace at all)
-      () => withNamespaces({ net: target('net'), uts: target('uts'), time: box ? target('time') : '/proc/self/status' }, () => 1),
-      () => withNamespaces({ net: target('net') }, () => { throw fnError; }),
+      () =>
+        withNamespaces(
+          { net: target('net'), uts: target('uts'), time: box ? target('time') : '/proc/self/status' },
+          () => 1,
+        ),
+      () =>
+        withNamespaces({ net: target('net') }, () => {
+          throw fnError;
+        }),
       () => withNamespaces({ uts: target('uts') }, async () => 1),
       () => spawn('/nonexistent', [], { namespaces: ['uts', 'net'] }),
       () => spawn('/bin/true', [], { join: { net: target('net') }, cwd: '/nonexistent' }),
@@ -54,7 +62,7 @@ describe('thread hygiene', () => {
     expect(failures).toBe(failing.length);
   });
 
-  itRoot('withNamespaces in a worker moves only that worker\'s thread, and back', async () => {
+  itRoot("withNamespaces in a worker moves only that worker's thread, and back", async () => {
     const before = all();
     const worker = new Worker(
       `const { parentPort, workerData } = require('worker_threads');

@@ -3,7 +3,7 @@
 // a privileged operation to fail cleanly (EPERM with a hint) sees it fail.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, copyCheckout } from './support/checkout.mjs';
+import { copyCheckout, ROOT } from './support/checkout.mjs';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
@@ -13,7 +13,16 @@ if (process.geteuid() !== 0) {
 }
 
 // nobody must be able to read the checkout; a clone under /root is not, so use a copy.
-const readable = spawnSync(NOBODY[0], [...NOBODY.slice(1), 'test', '-r', join(ROOT, 'package.json'), '-a', '-x', join(ROOT, 'node_modules', '.bin')]).status === 0;
+const readable =
+  spawnSync(NOBODY[0], [
+    ...NOBODY.slice(1),
+    'test',
+    '-r',
+    join(ROOT, 'package.json'),
+    '-a',
+    '-x',
+    join(ROOT, 'node_modules', '.bin'),
+  ]).status === 0;
 const copy = readable ? undefined : copyCheckout('unprivileged', { readableByAll: true });
 const dir = copy?.dir ?? ROOT;
 
@@ -21,7 +30,17 @@ console.log(`unprivileged pass: the whole suite as nobody (uid 65534) in ${dir}`
 const vitest = join(dir, 'node_modules', 'vitest', 'vitest.mjs');
 const run = spawnSync(
   NOBODY[0],
-  [...NOBODY.slice(1), 'env', 'HOME=/tmp', process.execPath, vitest, 'run', '--configLoader', 'runner', '--reporter=verbose'],
+  [
+    ...NOBODY.slice(1),
+    'env',
+    'HOME=/tmp',
+    process.execPath,
+    vitest,
+    'run',
+    '--configLoader',
+    'runner',
+    '--reporter=verbose',
+  ],
   { cwd: dir, stdio: 'inherit' },
 );
 copy?.remove();

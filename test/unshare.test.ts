@@ -4,7 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLONE_NEWIPC, CLONE_NEWUTS, Namespace, NamespaceError, setns, unshare, type NamespaceType } from '../lib/index.js';
+import {
+  CLONE_NEWIPC,
+  CLONE_NEWUTS,
+  Namespace,
+  NamespaceError,
+  type NamespaceType,
+  setns,
+  unshare,
+} from '../lib/index.js';
 import { fdCount, isRoot, itRoot, runNode, threadNamespaces } from './support/env.js';
 
 const TYPES: NamespaceType[] = ['uts', 'ipc', 'net', 'mnt', 'cgroup'];
@@ -46,7 +54,11 @@ describe('unshare (calling thread only)', () => {
 
   itRoot('a new net namespace shows only lo to this thread; setns restores', () => {
     unshare(['net']);
-    const devices = readFileSync('/proc/thread-self/net/dev', 'latin1').split('\n').slice(2).filter(Boolean).map((l) => l.split(':')[0]!.trim());
+    const devices = readFileSync('/proc/thread-self/net/dev', 'latin1')
+      .split('\n')
+      .slice(2)
+      .filter(Boolean)
+      .map((l) => l.split(':')[0]!.trim());
     expect(devices).toEqual(['lo']);
     setns(saved.get('net')!);
     expect(statSync('/proc/thread-self/ns/net').ino).toBe(saved.get('net')!.inode);
@@ -90,15 +102,24 @@ describe('unshare (calling thread only)', () => {
       try { unshare(['net']); console.log('no error'); }
       catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, hint: e.hint, message: e.message })); }`;
     const out = JSON.parse(isRoot ? runNode(script, { asNobody: true }) : runNode(script));
-    expect(out).toMatchObject({ name: 'NamespaceError', code: 'EPERM', errno: -1, syscall: 'unshare', message: 'EPERM: operation not permitted, unshare' });
+    expect(out).toMatchObject({
+      name: 'NamespaceError',
+      code: 'EPERM',
+      errno: -1,
+      syscall: 'unshare',
+      message: 'EPERM: operation not permitted, unshare',
+    });
     expect(out.hint).toMatch(/CAP_SYS_ADMIN.*mapRootUser/s);
   });
 
   itRoot('ENOSPC when a /proc/sys/user limit is reached, with a hint naming it', () => {
     // a user namespace of its own, where root may lower its own limit to 0
-    const out = runNode(`const { unshare } = require(process.env.NSBIND);
+    const out = runNode(
+      `const { unshare } = require(process.env.NSBIND);
       require('fs').writeFileSync('/proc/sys/user/max_uts_namespaces', '0');
-      try { unshare(['uts']); } catch (e) { console.log(JSON.stringify({ code: e.code, hint: e.hint })); }`, { prefix: ['unshare', '--user', '--map-root-user'] });
+      try { unshare(['uts']); } catch (e) { console.log(JSON.stringify({ code: e.code, hint: e.hint })); }`,
+      { prefix: ['unshare', '--user', '--map-root-user'] },
+    );
     const err = JSON.parse(out);
     expect(err.code).toBe('ENOSPC');
     expect(err.hint).toMatch(/max_\*_namespaces/);

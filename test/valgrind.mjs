@@ -6,7 +6,14 @@ import { ROOT } from './support/checkout.mjs';
 
 const run = spawnSync(
   'valgrind',
-  ['--tool=memcheck', '--error-exitcode=97', '--leak-check=no', `--suppressions=${join(ROOT, 'test', 'fixtures', 'valgrind.supp')}`, process.execPath, join(ROOT, 'test', 'fixtures', 'valgrind-workload.js')],
+  [
+    '--tool=memcheck',
+    '--error-exitcode=97',
+    '--leak-check=no',
+    `--suppressions=${join(ROOT, 'test', 'fixtures', 'valgrind.supp')}`,
+    process.execPath,
+    join(ROOT, 'test', 'fixtures', 'valgrind-workload.js'),
+  ],
   { env: { ...process.env, NSBIND: join(ROOT, 'dist', 'index.js') }, encoding: 'utf8' },
 );
 if (run.error) {

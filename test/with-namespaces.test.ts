@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, connect, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Namespace, NamespaceError, withNamespaces, type NamespaceType } from '../lib/index.js';
-import { fdCount, fixture, isRoot, itRoot, runNode, threadNamespaces, type Fixture } from './support/env.js';
+import { Namespace, NamespaceError, type NamespaceType, withNamespaces } from '../lib/index.js';
+import { type Fixture, fdCount, fixture, isRoot, itRoot, runNode, threadNamespaces } from './support/env.js';
 
 const TYPES: NamespaceType[] = ['net', 'uts', 'ipc', 'mnt', 'time', 'cgroup'];
 const snapshot = () => new Map(TYPES.map((t) => [t, threadNamespaces(t)]));
@@ -27,7 +27,11 @@ describe('withNamespaces (calling thread, synchronous)', () => {
     const before = snapshot();
     const seen = withNamespaces({ uts: `/proc/${box.pid}/ns/uts`, net: `/proc/${box.pid}/ns/net` }, () => ({
       hostname: hostname(),
-      devices: readFileSync('/proc/thread-self/net/dev', 'latin1').split('\n').slice(2).filter(Boolean).map((l) => l.split(':')[0]!.trim()),
+      devices: readFileSync('/proc/thread-self/net/dev', 'latin1')
+        .split('\n')
+        .slice(2)
+        .filter(Boolean)
+        .map((l) => l.split(':')[0]!.trim()),
       uts: statSync('/proc/thread-self/ns/uts').ino,
     }));
     expect(seen.hostname).toBe('nsbind-box');
@@ -40,7 +44,9 @@ describe('withNamespaces (calling thread, synchronous)', () => {
   itRoot('a server socket created inside stays in that network namespace', async () => {
     // listen(port) without a host binds synchronously; with a host Node resolves it first
     // (asynchronously), and the socket would be created outside.
-    const server: Server = withNamespaces({ net: `/proc/${box.pid}/ns/net` }, () => createServer((s) => s.end('from the box')).listen(0));
+    const server: Server = withNamespaces({ net: `/proc/${box.pid}/ns/net` }, () =>
+      createServer((s) => s.end('from the box')).listen(0),
+    );
     try {
       await new Promise((r) => server.once('listening', r));
       const { port } = server.address() as { port: number };
@@ -48,7 +54,9 @@ describe('withNamespaces (calling thread, synchronous)', () => {
       await expect(talk(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       // …and a process started inside (child_process forks from this thread) reaches it
       const script = `require('net').connect(${port}, '127.0.0.1').on('data', (d) => process.stdout.write(d))`;
-      const child = withNamespaces({ net: `/proc/${box.pid}/ns/net` }, () => execFile(process.execPath, ['-e', script])); // forked now, inside
+      const child = withNamespaces({ net: `/proc/${box.pid}/ns/net` }, () =>
+        execFile(process.execPath, ['-e', script]),
+      ); // forked now, inside
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       await new Promise((r) => child.once('close', r));
@@ -75,10 +83,13 @@ describe('withNamespaces (calling thread, synchronous)', () => {
     const before = snapshot();
     const boom = new Error('boom');
     expect(() =>
-      withNamespaces({ net: `/proc/${box.pid}/ns/net`, uts: `/proc/${box.pid}/ns/uts`, mnt: `/proc/${box.pid}/ns/mnt` }, () => {
-        expect(hostname()).toBe('nsbind-box');
-        throw boom;
-      }),
+      withNamespaces(
+        { net: `/proc/${box.pid}/ns/net`, uts: `/proc/${box.pid}/ns/uts`, mnt: `/proc/${box.pid}/ns/mnt` },
+        () => {
+          expect(hostname()).toBe('nsbind-box');
+          throw boom;
+        },
+      ),
     ).toThrow(boom);
     expect(snapshot()).toEqual(before);
   });
@@ -91,8 +102,12 @@ describe('withNamespaces (calling thread, synchronous)', () => {
     };
     process.on('unhandledRejection', unhandled);
     try {
-      expect(() => withNamespaces({ uts: `/proc/${box.pid}/ns/uts` }, async () => hostname())).toThrow(/returned a promise.*outside/s);
-      expect(() => withNamespaces({ uts: `/proc/${box.pid}/ns/uts` }, () => Promise.reject(new Error('x')))).toThrow(TypeError);
+      expect(() => withNamespaces({ uts: `/proc/${box.pid}/ns/uts` }, async () => hostname())).toThrow(
+        /returned a promise.*outside/s,
+      );
+      expect(() => withNamespaces({ uts: `/proc/${box.pid}/ns/uts` }, () => Promise.reject(new Error('x')))).toThrow(
+        TypeError,
+      );
       await new Promise((r) => setTimeout(r, 20));
     } finally {
       process.off('unhandledRejection', unhandled);
@@ -121,7 +136,10 @@ describe('withNamespaces (calling thread, synchronous)', () => {
       try { withNamespaces({ uts: '/proc/${box.pid}/ns/uts' }, () => process.setuid(65534)); }
       catch (e) { console.log(JSON.stringify({ restore: e instanceof NamespaceRestoreError, name: e.name, code: e.code, type: e.type, hint: e.hint })); }
       setImmediate(() => console.log(JSON.stringify(warnings)));`);
-    const [error, warnings] = out.trim().split('\n').map((l) => JSON.parse(l));
+    const [error, warnings] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(error).toMatchObject({ restore: true, name: 'NamespaceRestoreError', code: 'EPERM', type: 'uts' });
     expect(error.hint).toMatch(/WRONG uts namespace/);
     expect(warnings).toEqual(['NamespaceRestoreWarning']);
@@ -130,8 +148,11 @@ describe('withNamespaces (calling thread, synchronous)', () => {
   it('targets already current are skipped, so this works unprivileged too', () => {
     using net = Namespace.current('net');
     expect(withNamespaces({ net, uts: '/proc/thread-self/ns/uts' }, () => 42)).toBe(42);
-    const out = runNode(`const { withNamespaces } = require(process.env.NSBIND);
-      console.log(withNamespaces({ net: '/proc/self/ns/net' }, () => 'ran'));`, { asNobody: isRoot });
+    const out = runNode(
+      `const { withNamespaces } = require(process.env.NSBIND);
+      console.log(withNamespaces({ net: '/proc/self/ns/net' }, () => 'ran'));`,
+      { asNobody: isRoot },
+    );
     expect(out.trim()).toBe('ran');
   });
 

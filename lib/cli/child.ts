@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import { basename } from 'node:path';
 import type { NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
-import { spawn, type SpawnOptions } from '../spawn.js';
+import { type SpawnOptions, spawn } from '../spawn.js';
 import type { Subprocess } from '../subprocess.js';
 
 /** The namespace flags, with unshare's and nsenter's letters. */
@@ -22,17 +22,32 @@ export const NAMESPACE_FLAGS = {
 } as const;
 
 const FLAG_TYPES: Record<keyof typeof NAMESPACE_FLAGS, NamespaceType> = {
-  mount: 'mnt', uts: 'uts', ipc: 'ipc', net: 'net', pid: 'pid', user: 'user', cgroup: 'cgroup', time: 'time',
+  mount: 'mnt',
+  uts: 'uts',
+  ipc: 'ipc',
+  net: 'net',
+  pid: 'pid',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
 };
 
 /** The namespace types whose flags were given. */
-export function flaggedTypes(values: Partial<Record<keyof typeof NAMESPACE_FLAGS, boolean | undefined>>): NamespaceType[] {
-  return Object.entries(FLAG_TYPES).filter(([flag]) => values[flag as keyof typeof NAMESPACE_FLAGS]).map(([, type]) => type);
+export function flaggedTypes(
+  values: Partial<Record<keyof typeof NAMESPACE_FLAGS, boolean | undefined>>,
+): NamespaceType[] {
+  return Object.entries(FLAG_TYPES)
+    .filter(([flag]) => values[flag as keyof typeof NAMESPACE_FLAGS])
+    .map(([, type]) => type);
 }
 
 /** The same failure, with a hint in the CLI's terms (the option to add) instead of the API's. */
 export function withHint(error: NamespaceError, hint: string): NamespaceError {
-  return new NamespaceError(error.errno, { syscall: error.syscall, path: error.path, step: error.step, hint }, { cause: error });
+  return new NamespaceError(
+    error.errno,
+    { syscall: error.syscall, path: error.path, step: error.step, hint },
+    { cause: error },
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 // The CLI's plumbing: a command table, dispatch, argument parsing and the
 // one-line error report. Commands are modules with a `Command` export.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { NamespaceError } from '../errors.js';
 
 /** Where a command writes, and how the terminal looks. */
@@ -64,7 +64,12 @@ export function parse<O extends Options>(
  * option's value (getopt's "+" mode, as unshare(1) and nsenter(1) parse) — and
  * are parsed as parse() does, with no positionals of our own.
  */
-export function parseBeforeCommand<O extends Options>(command: Command, args: string[], io: Io, options: O): { values: Parsed<O>['values']; command: string[] } | undefined {
+export function parseBeforeCommand<O extends Options>(
+  command: Command,
+  args: string[],
+  io: Io,
+  options: O,
+): { values: Parsed<O>['values']; command: string[] } | undefined {
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
   const start = tokens.find((t) => t.kind !== 'option');
   const ours = start ? args.slice(0, start.index) : args;
@@ -82,7 +87,13 @@ export function pidArgument(value: string): number {
 }
 
 /** Run `args[0]` from `commands`; `prog` is the command line so far ("nsbind", "nsbind netns"). */
-export async function dispatch(prog: string, commands: readonly Command[], args: string[], io: Io, usage: string): Promise<number> {
+export async function dispatch(
+  prog: string,
+  commands: readonly Command[],
+  args: string[],
+  io: Io,
+  usage: string,
+): Promise<number> {
   const [name, ...rest] = args;
   if (name === '-h' || name === '--help' || name === 'help') {
     io.out(usage);
@@ -112,7 +123,12 @@ export function commandList(commands: readonly Command[]): string {
  * system call), no stack, and the exit status: see exitStatus().
  */
 function fail(prog: string, error: unknown, io: Io): number {
-  if (error instanceof UsageError || error instanceof NamespaceError || error instanceof TypeError || error instanceof RangeError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof NamespaceError ||
+    error instanceof TypeError ||
+    error instanceof RangeError
+  ) {
     const step = error instanceof NamespaceError && error.step ? ` (step ${error.step})` : '';
     const hint = error instanceof NamespaceError && error.hint ? ` — ${lowerFirst(error.hint)}` : '';
     io.err(`${prog}: ${error.message}${step}${hint}\n`);

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { NAMESPACE_TYPES, type NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
-import { NAMESPACE_FLAGS, flaggedTypes, runCommand, withHint } from './child.js';
-import { UsageError, parseBeforeCommand, pidArgument, type Command, type Io } from './command.js';
+import { flaggedTypes, NAMESPACE_FLAGS, runCommand, withHint } from './child.js';
+import { type Command, type Io, parseBeforeCommand, pidArgument, UsageError } from './command.js';
 
 const usage = `Usage: nsbind enter -t PID (--all | NAMESPACES...) [--] [COMMAND [ARGS...]]
 
@@ -50,14 +50,25 @@ export const enter: Command = {
     if (values.target === undefined) throw new UsageError('missing -t PID');
     const pid = pidArgument(values.target);
     const types = values.all ? kernelTypes() : flaggedTypes(values);
-    if (types.length === 0) throw new UsageError("nothing to enter: give --all or namespace options (see 'nsbind enter --help')");
+    if (types.length === 0)
+      throw new UsageError("nothing to enter: give --all or namespace options (see 'nsbind enter --help')");
     try {
       // spawn skips the namespaces we are in already, as nsenter -a does
-      return runCommand(parsed.command, { join: Object.fromEntries(types.map((type) => [type, `/proc/${pid}/ns/${type}`])) });
+      return runCommand(parsed.command, {
+        join: Object.fromEntries(types.map((type) => [type, `/proc/${pid}/ns/${type}`])),
+      });
     } catch (e) {
       // refused for want of privilege over a namespace that PID's user namespace owns: join that one too
-      if (e instanceof NamespaceError && e.code === 'EPERM' && e.step?.startsWith('setns:') && !types.includes('user')) {
-        throw withHint(e, "Joining needs CAP_SYS_ADMIN in the user namespace that owns the target: add --user (-U), or use --all.");
+      if (
+        e instanceof NamespaceError &&
+        e.code === 'EPERM' &&
+        e.step?.startsWith('setns:') &&
+        !types.includes('user')
+      ) {
+        throw withHint(
+          e,
+          'Joining needs CAP_SYS_ADMIN in the user namespace that owns the target: add --user (-U), or use --all.',
+        );
       }
       throw e;
     }

@@ -28,7 +28,9 @@ export function table(io: Io, columns: readonly Column[], rows: readonly Row[]):
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => r.cells[i]!.length)));
   const last = columns.length - 1;
   const line = ({ cells, style }: Row) => {
-    const padded = cells.map((cell, i) => (i === last ? cell : columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)));
+    const padded = cells.map((cell, i) =>
+      i === last ? cell : columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!),
+    );
     let text = padded.join(' ').trimEnd();
     if (io.tty && io.columns && text.length > io.columns) text = text.slice(0, io.columns);
     return `${style ? paint(io, style, text) : text}\n`;

@@ -2,10 +2,10 @@
 // about every namespace of a process.
 import { NAMESPACE_TYPES } from '../constants.js';
 import { describeNamespace } from '../describe.js';
-import { Namespace } from '../namespace.js';
 import { nsfsMounts } from '../mountinfo.js';
+import { Namespace } from '../namespace.js';
 import { userName } from '../users.js';
-import { parse, pidArgument, type Command, type Io } from './command.js';
+import { type Command, type Io, parse, pidArgument } from './command.js';
 import { json, table } from './format.js';
 
 const usage = `Usage: nsbind info PATH|PID [--json]
@@ -25,7 +25,13 @@ export const info: Command = {
   summary: 'show a namespace file or the namespaces of a process',
   usage,
   run(args: string[], io: Io): number {
-    const parsed = parse(this, args, io, { json: { type: 'boolean', short: 'J' } }, { min: 1, max: 1, names: 'PATH or PID' });
+    const parsed = parse(
+      this,
+      args,
+      io,
+      { json: { type: 'boolean', short: 'J' } },
+      { min: 1, max: 1, names: 'PATH or PID' },
+    );
     if (!parsed) return 0;
     const target = parsed.positionals[0]!;
     const mounts = nsfsMounts();
@@ -100,9 +106,24 @@ function keyValues(entry: Fields): string {
 function entriesTable(io: Io, entries: Fields[]): string {
   const text = (v: unknown) => (v === null ? '' : String(v));
   const columns = [
-    { header: 'TYPE' }, { header: 'NS', right: true }, { header: 'ID', right: true }, { header: 'ONS', right: true },
-    { header: 'OWNER' }, { header: 'PNS', right: true }, { header: 'PATH' },
+    { header: 'TYPE' },
+    { header: 'NS', right: true },
+    { header: 'ID', right: true },
+    { header: 'ONS', right: true },
+    { header: 'OWNER' },
+    { header: 'PNS', right: true },
+    { header: 'PATH' },
   ];
-  const rows = entries.map((e) => ({ cells: [e.path.slice(e.path.lastIndexOf('/') + 1), text(e.ns), text(e.id), text(e.ons), text(e.owner_user), text(e.pns), e.path] }));
+  const rows = entries.map((e) => ({
+    cells: [
+      e.path.slice(e.path.lastIndexOf('/') + 1),
+      text(e.ns),
+      text(e.id),
+      text(e.ons),
+      text(e.owner_user),
+      text(e.pns),
+      e.path,
+    ],
+  }));
   return table(io, columns, rows);
 }

@@ -1,9 +1,9 @@
 // nsbind ls: lsns, in-process. --json prints lsns -J's fields with its names
 // and values (one flat list, as lsns --list -J), then more of lsns's columns.
-import { NAMESPACE_TYPES, isNamespaceType, type NamespaceType } from '../constants.js';
+import { isNamespaceType, NAMESPACE_TYPES, type NamespaceType } from '../constants.js';
 import { listNamespaces, type NamespaceInfo } from '../list.js';
-import { UsageError, parse, pidArgument, type Command, type Io } from './command.js';
-import { json, table, type Column, type Row } from './format.js';
+import { type Command, type Io, parse, pidArgument, UsageError } from './command.js';
+import { type Column, json, type Row, table } from './format.js';
 
 const usage = `Usage: nsbind ls [--json] [-t TYPE]... [-p PID] [--tree]
 
@@ -26,15 +26,24 @@ export const ls: Command = {
   summary: 'list namespaces, like lsns',
   usage,
   run(args: string[], io: Io): number {
-    const parsed = parse(this, args, io, {
-      json: { type: 'boolean', short: 'J' },
-      type: { type: 'string', short: 't', multiple: true },
-      pid: { type: 'string', short: 'p' },
-      tree: { type: 'boolean', short: 'T' },
-    }, { min: 0, max: 0, names: '' });
+    const parsed = parse(
+      this,
+      args,
+      io,
+      {
+        json: { type: 'boolean', short: 'J' },
+        type: { type: 'string', short: 't', multiple: true },
+        pid: { type: 'string', short: 'p' },
+        tree: { type: 'boolean', short: 'T' },
+      },
+      { min: 0, max: 0, names: '' },
+    );
     if (!parsed) return 0;
     const { values } = parsed;
-    const rows = listNamespaces({ type: types(values.type), pid: values.pid === undefined ? undefined : pidArgument(values.pid) });
+    const rows = listNamespaces({
+      type: types(values.type),
+      pid: values.pid === undefined ? undefined : pidArgument(values.pid),
+    });
     const nodes = values.tree ? forest(rows) : rows.map((row) => ({ row, children: [] }));
     io.out(values.json ? json({ namespaces: nodes.map(record) }) : render(io, nodes));
     return 0;
@@ -48,7 +57,8 @@ interface Node {
 
 function types(values: string[] | undefined): NamespaceType[] | undefined {
   for (const t of values ?? []) {
-    if (!isNamespaceType(t)) throw new UsageError(`unknown namespace type '${t}' (one of ${NAMESPACE_TYPES.join(', ')})`);
+    if (!isNamespaceType(t))
+      throw new UsageError(`unknown namespace type '${t}' (one of ${NAMESPACE_TYPES.join(', ')})`);
   }
   return values as NamespaceType[] | undefined;
 }
@@ -98,18 +108,20 @@ function render(io: Io, roots: readonly Node[]): string {
     ...(withMounts ? [{ header: 'NSFS' }] : []),
     { header: 'COMMAND' },
   ];
-  const rows = lines.map(([prefix, row]): Row => ({
-    cells: [
-      `${prefix}${row.inode}`,
-      row.type,
-      String(row.nprocs),
-      row.pid === undefined ? '' : String(row.pid),
-      row.user ?? '',
-      ...(withMounts ? [row.mounts.join(',')] : []),
-      row.command ?? '',
-    ],
-    style: row.persistent ? 'cyan' : undefined, // kept alive by a bind mount only
-  }));
+  const rows = lines.map(
+    ([prefix, row]): Row => ({
+      cells: [
+        `${prefix}${row.inode}`,
+        row.type,
+        String(row.nprocs),
+        row.pid === undefined ? '' : String(row.pid),
+        row.user ?? '',
+        ...(withMounts ? [row.mounts.join(',')] : []),
+        row.command ?? '',
+      ],
+      style: row.persistent ? 'cyan' : undefined, // kept alive by a bind mount only
+    }),
+  );
   return table(io, columns, rows);
 }
 

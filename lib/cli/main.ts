@@ -2,7 +2,7 @@
 // nsbind: the command-line tool. Each command is a module in this directory.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandList, dispatch, type Command, type Io } from './command.js';
+import { type Command, commandList, dispatch, type Io } from './command.js';
 import { enter } from './enter.js';
 import { info } from './info.js';
 import { ls } from './ls.js';
@@ -31,7 +31,9 @@ const io: Io = {
 
 const args = process.argv.slice(2);
 if (args[0] === '--version' || args[0] === '-V') {
-  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   io.out(`nsbind ${version}\n`);
 } else {
   void dispatch('nsbind', commands, args, io, usage).then((status) => {

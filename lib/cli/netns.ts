@@ -2,7 +2,7 @@
 import { NamespaceError } from '../errors.js';
 import * as netns from '../netns.js';
 import { runCommand, withHint } from './child.js';
-import { UsageError, commandList, dispatch, parse, parseBeforeCommand, type Command, type Io } from './command.js';
+import { type Command, commandList, dispatch, type Io, parse, parseBeforeCommand, UsageError } from './command.js';
 
 const add: Command = {
   name: 'add',
@@ -47,7 +47,12 @@ Print the names in /run/netns (/var/run/netns without /run), one a line.
 `,
   run(args: string[], io: Io): number {
     if (!parse(this, args, io, {}, { min: 0, max: 0, names: '' })) return 0;
-    io.out(netns.list().map((name) => `${name}\n`).join(''));
+    io.out(
+      netns
+        .list()
+        .map((name) => `${name}\n`)
+        .join(''),
+    );
     return 0;
   },
 };
@@ -75,7 +80,8 @@ Signals and exit status: as for 'nsbind run' (see 'nsbind run --help').
     try {
       return runCommand(command, { join: { net }, mountSys: true, propagation: 'slave' });
     } catch (e) {
-      if (e instanceof NamespaceError && e.code === 'EPERM') throw withHint(e, 'Entering a named network namespace needs root (CAP_SYS_ADMIN), as ip netns exec does.');
+      if (e instanceof NamespaceError && e.code === 'EPERM')
+        throw withHint(e, 'Entering a named network namespace needs root (CAP_SYS_ADMIN), as ip netns exec does.');
       throw e;
     }
   },

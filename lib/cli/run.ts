@@ -1,8 +1,8 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
 import { NamespaceError } from '../errors.js';
 import type { SpawnOptions } from '../spawn.js';
-import { NAMESPACE_FLAGS, flaggedTypes, runCommand, withHint } from './child.js';
-import { UsageError, parseBeforeCommand, type Command, type Io } from './command.js';
+import { flaggedTypes, NAMESPACE_FLAGS, runCommand, withHint } from './child.js';
+import { type Command, type Io, parseBeforeCommand, UsageError } from './command.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -69,9 +69,10 @@ export const run: Command = {
       mapRootUser: values['map-root-user'],
       hostname: values.hostname,
       mountProc: values['mount-proc'],
-      timeOffsets: values.boottime === undefined && values.monotonic === undefined
-        ? undefined
-        : { boottime: seconds(values.boottime, 'boottime'), monotonic: seconds(values.monotonic, 'monotonic') },
+      timeOffsets:
+        values.boottime === undefined && values.monotonic === undefined
+          ? undefined
+          : { boottime: seconds(values.boottime, 'boottime'), monotonic: seconds(values.monotonic, 'monotonic') },
       root: values.root,
       cwd: values.wd,
     };
@@ -80,7 +81,10 @@ export const run: Command = {
     } catch (e) {
       // refused for want of privilege: the option that gives it
       if (e instanceof NamespaceError && e.code === 'EPERM' && e.step === 'clone' && !namespaces.includes('user')) {
-        throw withHint(e, 'Creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).');
+        throw withHint(
+          e,
+          'Creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).',
+        );
       }
       throw e;
     }

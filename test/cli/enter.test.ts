@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES } from '../../lib/index.js';
 import { nsbind, oneLineError } from '../support/cli.js';
-import { fixture, isRoot, itRoot, nsLink, type Fixture } from '../support/env.js';
+import { type Fixture, fixture, isRoot, itRoot, nsLink } from '../support/env.js';
 
 /** Run as nobody in the root pass too: these work unprivileged. */
 const unprivileged = { asNobody: isRoot };
@@ -23,7 +23,10 @@ describe('nsbind enter', () => {
       const flags = ['--net', '--uts', '--ipc', '--mount', '--pid', '--fork', '--mount-proc', '--cgroup', '--time'];
       box = await fixture(flags, { setup: 'hostname enter-box' });
     }
-    userBox = await fixture(['--user', '--map-root-user', '--net', '--uts'], { asNobody: isRoot, setup: 'hostname nobody-box' });
+    userBox = await fixture(['--user', '--map-root-user', '--net', '--uts'], {
+      asNobody: isRoot,
+      setup: 'hostname nobody-box',
+    });
   });
   afterAll(async () => {
     await box?.stop();
@@ -31,37 +34,83 @@ describe('nsbind enter', () => {
   });
 
   itRoot('--all: the command is in every namespace of the target (inode equality), at / of its mounts', () => {
-    const out = lines(['-t', String(box.pid), '--all', '--', 'sh', '-c', `hostname; pwd; ${readlinks(NAMESPACE_TYPES)}`]);
+    const out = lines([
+      '-t',
+      String(box.pid),
+      '--all',
+      '--',
+      'sh',
+      '-c',
+      `hostname; pwd; ${readlinks(NAMESPACE_TYPES)}`,
+    ]);
     expect(out).toEqual(['enter-box', '/', ...NAMESPACE_TYPES.map((t) => nsLink(`/proc/${box.pid}/ns/${t}`))]);
   });
 
-  itRoot('--net alone: the target\'s network namespace and none of its others', () => {
-    const out = lines(['-t', String(box.pid), '--net', '--', 'sh', '-c', `${readlinks(['net', 'uts', 'mnt'])}; tail -n +3 /proc/self/net/dev | cut -d: -f1`]);
-    expect(out.map((l) => l.trim())).toEqual([nsLink(`/proc/${box.pid}/ns/net`), nsLink('/proc/self/ns/uts'), nsLink('/proc/self/ns/mnt'), 'lo']);
+  itRoot("--net alone: the target's network namespace and none of its others", () => {
+    const out = lines([
+      '-t',
+      String(box.pid),
+      '--net',
+      '--',
+      'sh',
+      '-c',
+      `${readlinks(['net', 'uts', 'mnt'])}; tail -n +3 /proc/self/net/dev | cut -d: -f1`,
+    ]);
+    expect(out.map((l) => l.trim())).toEqual([
+      nsLink(`/proc/${box.pid}/ns/net`),
+      nsLink('/proc/self/ns/uts'),
+      nsLink('/proc/self/ns/mnt'),
+      'lo',
+    ]);
   });
 
-  itRoot('--pid: the command starts inside the target\'s pid namespace (two NSpid levels)', () => {
-    const [nspid, link] = lines(['-t', String(box.pid), '-p', '--', 'sh', '-c', 'grep NSpid /proc/self/status; readlink /proc/self/ns/pid']);
+  itRoot("--pid: the command starts inside the target's pid namespace (two NSpid levels)", () => {
+    const [nspid, link] = lines([
+      '-t',
+      String(box.pid),
+      '-p',
+      '--',
+      'sh',
+      '-c',
+      'grep NSpid /proc/self/status; readlink /proc/self/ns/pid',
+    ]);
     expect(nspid!.split(/\s+/).slice(1)).toHaveLength(2);
     expect(link).toBe(nsLink(`/proc/${box.pid}/ns/pid`));
   });
 
   it('--all into a user namespace of our own (the rootless case): root there, in its net and uts, the rest skipped', () => {
-    const out = lines(['-t', String(userBox.pid), '-a', 'sh', '-c', `id -u; hostname; ${readlinks(['user', 'net', 'uts', 'ipc'])}`], unprivileged);
-    expect(out).toEqual(['0', 'nobody-box', ...['user', 'net', 'uts'].map((t) => nsLink(`/proc/${userBox.pid}/ns/${t}`)), nsLink('/proc/self/ns/ipc')]);
+    const out = lines(
+      ['-t', String(userBox.pid), '-a', 'sh', '-c', `id -u; hostname; ${readlinks(['user', 'net', 'uts', 'ipc'])}`],
+      unprivileged,
+    );
+    expect(out).toEqual([
+      '0',
+      'nobody-box',
+      ...['user', 'net', 'uts'].map((t) => nsLink(`/proc/${userBox.pid}/ns/${t}`)),
+      nsLink('/proc/self/ns/ipc'),
+    ]);
   });
 
-  it('no command: $SHELL, as nsenter runs it; the exit status is the command\'s', () => {
-    const shell = nsbind(['enter', '-t', String(userBox.pid), '-U', '-u'], { ...unprivileged, env: { SHELL: '/bin/sh' }, input: 'hostname; exit 7\n' });
+  it("no command: $SHELL, as nsenter runs it; the exit status is the command's", () => {
+    const shell = nsbind(['enter', '-t', String(userBox.pid), '-U', '-u'], {
+      ...unprivileged,
+      env: { SHELL: '/bin/sh' },
+      input: 'hostname; exit 7\n',
+    });
     expect(shell).toMatchObject({ status: 7, stdout: 'nobody-box\n' });
-    expect(nsbind(['enter', '-t', String(userBox.pid), '-U', '--', 'sh', '-c', 'kill -TERM $$'], unprivileged).status).toBe(128 + 15);
+    expect(
+      nsbind(['enter', '-t', String(userBox.pid), '-U', '--', 'sh', '-c', 'kill -TERM $$'], unprivileged).status,
+    ).toBe(128 + 15);
   });
 
   it('bad input: one line, exit 2', () => {
     for (const [args, line] of [
       [['--net'], 'nsbind enter: missing -t PID'],
       [['-t', 'abc', '--net'], "nsbind enter: invalid PID 'abc'"],
-      [['-t', String(process.pid)], "nsbind enter: nothing to enter: give --all or namespace options (see 'nsbind enter --help')"],
+      [
+        ['-t', String(process.pid)],
+        "nsbind enter: nothing to enter: give --all or namespace options (see 'nsbind enter --help')",
+      ],
       [['-t', String(process.pid), '--mnt'], "nsbind enter: unknown option '--mnt'"],
     ] as const) {
       const r = nsbind(['enter', ...args]);
@@ -84,9 +133,11 @@ describe('nsbind enter', () => {
     expect(r.status).toBe(1);
   });
 
-  itRoot('as nobody, a process of root\'s: EACCES, one line', () => {
+  itRoot("as nobody, a process of root's: EACCES, one line", () => {
     const r = nsbind(['enter', '-t', String(box.pid), '--net', '--', 'true'], { asNobody: true });
-    expect(oneLineError(r)).toMatch(new RegExp(`^nsbind enter: EACCES: permission denied, open '/proc/${box.pid}/ns/net' — reading another process`));
+    expect(oneLineError(r)).toMatch(
+      new RegExp(`^nsbind enter: EACCES: permission denied, open '/proc/${box.pid}/ns/net' — reading another process`),
+    );
     expect(r.status).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, Namespace } from '../../lib/index.js';
 import { nsbind, oneLineError } from '../support/cli.js';
-import { fixture, itRoot, type Fixture } from '../support/env.js';
+import { type Fixture, fixture, itRoot } from '../support/env.js';
 
 function info(args: string[]) {
   const r = nsbind(['info', ...args]);
@@ -39,7 +39,13 @@ describe('nsbind info', () => {
       mnt_ns_id: null,
     });
     const u = JSON.parse(info([`/proc/${box.pid}/ns/user`, '--json']));
-    expect(u).toMatchObject({ type: 'user', ns: user.inode, pns: ourUser.inode, ons: ourUser.inode, owner_uid: process.geteuid!() });
+    expect(u).toMatchObject({
+      type: 'user',
+      ns: user.inode,
+      pns: ourUser.inode,
+      ons: ourUser.inode,
+      owner_uid: process.geteuid!(),
+    });
   });
 
   it('a mount namespace: its mount count and id', () => {
@@ -62,9 +68,14 @@ describe('nsbind info', () => {
     expect(out.pid).toBe(box.pid);
     const byPath = new Map(out.namespaces.map((n: { path: string; type: string; ns: number }) => [n.path, n]));
     for (const type of NAMESPACE_TYPES) {
-      expect(byPath.get(`/proc/${box.pid}/ns/${type}`)).toMatchObject({ type, ns: Number(readlinkSync(`/proc/${box.pid}/ns/${type}`).slice(type.length + 2, -1)) });
+      expect(byPath.get(`/proc/${box.pid}/ns/${type}`)).toMatchObject({
+        type,
+        ns: Number(readlinkSync(`/proc/${box.pid}/ns/${type}`).slice(type.length + 2, -1)),
+      });
     }
-    const table = info([String(box.pid)]).trimEnd().split('\n');
+    const table = info([String(box.pid)])
+      .trimEnd()
+      .split('\n');
     expect(table[0]).toMatch(/^TYPE +NS +ID +ONS OWNER +PNS PATH$/);
     expect(table.length).toBeGreaterThanOrEqual(1 + NAMESPACE_TYPES.length);
   });
@@ -73,8 +84,12 @@ describe('nsbind info', () => {
     expect(oneLineError(nsbind(['info', '/etc/hostname']))).toBe(
       "nsbind info: EINVAL: invalid argument, open '/etc/hostname' — this file is not a namespace file (nsfs), like /proc/PID/ns/net or a bind mount of one.",
     );
-    expect(oneLineError(nsbind(['info', '/nonexistent']))).toBe("nsbind info: ENOENT: no such file or directory, open '/nonexistent'");
-    expect(oneLineError(nsbind(['info', '2147483647']))).toMatch(/^nsbind info: ENOENT: no such file or directory, open '\/proc\/2147483647\/ns\/cgroup'/);
+    expect(oneLineError(nsbind(['info', '/nonexistent']))).toBe(
+      "nsbind info: ENOENT: no such file or directory, open '/nonexistent'",
+    );
+    expect(oneLineError(nsbind(['info', '2147483647']))).toMatch(
+      /^nsbind info: ENOENT: no such file or directory, open '\/proc\/2147483647\/ns\/cgroup'/,
+    );
     expect(oneLineError(nsbind(['info', '0']))).toBe("nsbind info: invalid PID '0'");
     expect(oneLineError(nsbind(['info', 'a', 'b']))).toBe("nsbind info: unexpected argument 'b'");
   });
@@ -86,6 +101,8 @@ describe('nsbind info', () => {
     } catch {
       // unreadable, as expected here
     }
-    expect(oneLineError(nsbind(['info', '1']))).toMatch(/^nsbind info: EACCES: permission denied, open '\/proc\/1\/ns\/cgroup'/);
+    expect(oneLineError(nsbind(['info', '1']))).toMatch(
+      /^nsbind info: EACCES: permission denied, open '\/proc\/1\/ns\/cgroup'/,
+    );
   });
 });

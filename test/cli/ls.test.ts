@@ -2,7 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES } from '../../lib/index.js';
 import { nsbind, oneLineError } from '../support/cli.js';
-import { fixture, isRoot, itRoot, type Fixture } from '../support/env.js';
+import { type Fixture, fixture, isRoot, itRoot } from '../support/env.js';
 import { lsns, ownInodes } from '../support/lsns.js';
 
 const LSNS_FIELDS = ['ns', 'type', 'nprocs', 'pid', 'user', 'command'];
@@ -33,7 +33,7 @@ describe('nsbind ls', () => {
     await box?.stop();
   });
 
-  it('--json: lsns -J\'s fields first, with the same names and values, on a util-linux fixture', () => {
+  it("--json: lsns -J's fields first, with the same names and values, on a util-linux fixture", () => {
     const inodes = ownInodes(box.pid);
     const theirs = lsns().filter((r) => inodes.includes(r.ns));
     const ours = json([]).filter((r) => inodes.includes(r.ns));
@@ -53,7 +53,9 @@ describe('nsbind ls', () => {
   });
 
   it('--tree: namespaces nest under the user namespace that owns them', () => {
-    const [user, net, uts] = ['user', 'net', 'uts'].map((t) => Number(readlinkSync(`/proc/${box.pid}/ns/${t}`).slice(t.length + 2, -1)));
+    const [user, net, uts] = ['user', 'net', 'uts'].map((t) =>
+      Number(readlinkSync(`/proc/${box.pid}/ns/${t}`).slice(t.length + 2, -1)),
+    );
     const find = (rows: JsonRow[], ns: number): JsonRow | undefined => {
       for (const r of rows) {
         const hit = r.ns === ns ? r : find(r.children ?? [], ns);
@@ -68,14 +70,16 @@ describe('nsbind ls', () => {
     expect(text).toMatch(new RegExp(`^[│ ]*[├└]─${net} +net `, 'm'));
   });
 
-  it('the table: lsns\'s columns, one row per namespace', () => {
+  it("the table: lsns's columns, one row per namespace", () => {
     const r = nsbind(['ls', '-p', String(box.pid)]);
     expect(r.status).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ +NS TYPE +NPROCS +PID USER +COMMAND$/);
     expect(lines).toHaveLength(1 + NAMESPACE_TYPES.length);
     const net = Number(readlinkSync(`/proc/${box.pid}/ns/net`).slice(5, -1));
-    expect(lines.find((l) => l.trimStart().startsWith(`${net} `))).toMatch(new RegExp(`^${net} net +1 +${box.pid} \\S+ +sleep 1000$`));
+    expect(lines.find((l) => l.trimStart().startsWith(`${net} `))).toMatch(
+      new RegExp(`^${net} net +1 +${box.pid} \\S+ +sleep 1000$`),
+    );
   });
 
   it('a process that does not exist: one line, exit 1', () => {
@@ -91,7 +95,9 @@ describe('nsbind ls', () => {
     } catch {
       // unreadable, as expected here
     }
-    expect(oneLineError(nsbind(['ls', '-p', '1']))).toMatch(/^nsbind ls: EACCES: permission denied, stat '\/proc\/1\/ns\/\w+' — reading another process/);
+    expect(oneLineError(nsbind(['ls', '-p', '1']))).toMatch(
+      /^nsbind ls: EACCES: permission denied, stat '\/proc\/1\/ns\/\w+' — reading another process/,
+    );
   });
 
   it('as nobody: lists what nobody may see, without errors', () => {

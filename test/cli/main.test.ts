@@ -10,7 +10,8 @@ describe('nsbind: commands, help and bad input', () => {
     const help = nsbind(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: nsbind COMMAND/);
-    for (const name of ['ls', 'info', 'run', 'enter', 'netns']) expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    for (const name of ['ls', 'info', 'run', 'enter', 'netns'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     const version = nsbind(['--version']);
     expect(version.stdout).toMatch(/^nsbind \d+\.\d+\.\d+\n$/);
   });
@@ -34,11 +35,15 @@ describe('nsbind: commands, help and bad input', () => {
     expect(oneLineError(nsbind([]))).toBe("nsbind: missing command (see 'nsbind --help')");
     expect(oneLineError(nsbind(['frob']))).toBe("nsbind: unknown command 'frob' (see 'nsbind --help')");
     expect(oneLineError(nsbind(['--bogus']))).toBe("nsbind: unknown option '--bogus' (see 'nsbind --help')");
-    expect(oneLineError(nsbind(['netns', 'frob']))).toBe("nsbind netns: unknown command 'frob' (see 'nsbind netns --help')");
+    expect(oneLineError(nsbind(['netns', 'frob']))).toBe(
+      "nsbind netns: unknown command 'frob' (see 'nsbind netns --help')",
+    );
     expect(oneLineError(nsbind(['ls', '-p']))).toBe("nsbind ls: option '-p, --pid <value>' argument missing");
     expect(oneLineError(nsbind(['ls', '-p', 'abc']))).toBe("nsbind ls: invalid PID 'abc'");
     expect(oneLineError(nsbind(['ls', 'extra']))).toBe("nsbind ls: unexpected argument 'extra'");
-    expect(oneLineError(nsbind(['ls', '-t', 'network']))).toMatch(/^nsbind ls: unknown namespace type 'network' \(one of cgroup, /);
+    expect(oneLineError(nsbind(['ls', '-t', 'network']))).toMatch(
+      /^nsbind ls: unknown namespace type 'network' \(one of cgroup, /,
+    );
     expect(oneLineError(nsbind(['info']))).toBe('nsbind info: missing PATH or PID');
     expect(oneLineError(nsbind(['netns', 'add']))).toBe('nsbind netns add: missing NAME');
     for (const args of [[], ['frob'], ['ls', '-p'], ['info']]) expect(nsbind(args).status).toBe(2);
@@ -50,7 +55,11 @@ describe('nsbind: commands, help and bad input', () => {
     // script(1) gives the command a pseudo-terminal; CI=… tells Node the terminal has no colours, so it goes
     const { CI: _ci, ...outsideCi } = process.env;
     const tty = (env: Record<string, string>) =>
-      spawnSync('script', ['-qec', `${process.execPath} ${CLI} ls -t net`, '/dev/null'], { cwd: ROOT_DIR, encoding: 'utf8', env: { ...outsideCi, ...env } }).stdout;
+      spawnSync('script', ['-qec', `${process.execPath} ${CLI} ls -t net`, '/dev/null'], {
+        cwd: ROOT_DIR,
+        encoding: 'utf8',
+        env: { ...outsideCi, ...env },
+      }).stdout;
     expect(tty({})).toContain(`${bold}        NS TYPE`);
     expect(tty({ NO_COLOR: '1' })).not.toContain('\x1b[');
   });

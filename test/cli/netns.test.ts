@@ -12,7 +12,9 @@ describe('nsbind netns', () => {
     const name = fresh();
     expect(nsbind(['netns', 'add', name])).toMatchObject({ status: 0, stdout: '', stderr: '' });
     expect(ipNetnsList()).toContain(name);
-    expect(execFileSync('ip', ['netns', 'exec', name, 'ip', '-o', 'link', 'show'], { encoding: 'utf8' }).trim()).toMatch(/^1: lo:[^\n]*$/);
+    expect(
+      execFileSync('ip', ['netns', 'exec', name, 'ip', '-o', 'link', 'show'], { encoding: 'utf8' }).trim(),
+    ).toMatch(/^1: lo:[^\n]*$/);
     expect(nsbind(['netns', 'ls']).stdout.split('\n')).toContain(name);
     expect(nsbind(['netns']).stdout.split('\n')).toContain(name); // ls is the default, as for ip netns
     expect(nsbind(['netns', 'del', name]).status).toBe(0);
@@ -32,24 +34,31 @@ describe('nsbind netns', () => {
     const name = fresh();
     execFileSync('ip', ['netns', 'add', name]);
     const r = nsbind(['netns', 'add', name]);
-    expect(oneLineError(r)).toBe(`nsbind netns add: EEXIST: file already exists, open '/run/netns/${name}' — a network namespace named "${name}" already exists.`);
+    expect(oneLineError(r)).toBe(
+      `nsbind netns add: EEXIST: file already exists, open '/run/netns/${name}' — a network namespace named "${name}" already exists.`,
+    );
     expect(r.status).toBe(1);
   });
 
-  itRoot('exec: the command is in NAME\'s network namespace and /sys shows its devices, as with ip netns exec', () => {
+  itRoot("exec: the command is in NAME's network namespace and /sys shows its devices, as with ip netns exec", () => {
     const name = fresh();
     expect(nsbind(['netns', 'add', name]).status).toBe(0);
     const hostMounts = readFileSync('/proc/self/mountinfo', 'latin1');
     const script = 'stat -L -c %i /proc/self/ns/net; ls /sys/class/net; ip -o link show | cut -d: -f2';
     const r = nsbind(['netns', 'exec', name, '--', 'sh', '-c', script]);
     expect(r).toMatchObject({ status: 0, stderr: '' });
-    expect(r.stdout.split('\n').map((l) => l.trim())).toEqual([String(statSync(`/run/netns/${name}`).ino), 'lo', 'lo', '']);
+    expect(r.stdout.split('\n').map((l) => l.trim())).toEqual([
+      String(statSync(`/run/netns/${name}`).ino),
+      'lo',
+      'lo',
+      '',
+    ]);
     expect(readdirSync('/sys/class/net')).not.toEqual(['lo']); // the host's view is another
     expect(execFileSync('ip', ['netns', 'exec', name, 'sh', '-c', script], { encoding: 'utf8' })).toBe(r.stdout);
     expect(readFileSync('/proc/self/mountinfo', 'latin1')).toBe(hostMounts);
   });
 
-  itRoot('exec into a name made by ip netns add (no -- needed); the exit status is the command\'s', () => {
+  itRoot("exec into a name made by ip netns add (no -- needed); the exit status is the command's", () => {
     const name = fresh();
     execFileSync('ip', ['netns', 'add', name]);
     expect(nsbind(['netns', 'exec', name, 'sh', '-c', 'readlink /proc/self/ns/net; exit 3'])).toMatchObject({
@@ -62,7 +71,9 @@ describe('nsbind netns', () => {
     const name = fresh();
     execFileSync('ip', ['netns', 'add', name]);
     const r = nsbind(['netns', 'exec', name, '--', 'true'], { asNobody: true });
-    expect(oneLineError(r)).toMatch(/^nsbind netns exec: (EACCES|EPERM): .* — entering a named network namespace needs root \(CAP_SYS_ADMIN\), as ip netns exec does\.$/);
+    expect(oneLineError(r)).toMatch(
+      /^nsbind netns exec: (EACCES|EPERM): .* — entering a named network namespace needs root \(CAP_SYS_ADMIN\), as ip netns exec does\.$/,
+    );
     expect(r.status).toBe(1);
   });
 
@@ -72,7 +83,11 @@ describe('nsbind netns', () => {
       [[], 'nsbind netns exec: missing NAME', 2],
       [[name], 'nsbind netns exec: missing COMMAND', 2],
       [[name, '--'], 'nsbind netns exec: missing COMMAND', 2],
-      [[name, '--', 'true'], `nsbind netns exec: ENOENT: no such file or directory, open '/run/netns/${name}' — there is no network namespace named "${name}".`, 1],
+      [
+        [name, '--', 'true'],
+        `nsbind netns exec: ENOENT: no such file or directory, open '/run/netns/${name}' — there is no network namespace named "${name}".`,
+        1,
+      ],
     ] as const) {
       const r = nsbind(['netns', 'exec', ...args]);
       expect(oneLineError(r)).toBe(line);
@@ -85,7 +100,9 @@ describe('nsbind netns', () => {
     expect(oneLineError(nsbind(['netns', 'del', name]))).toBe(
       `nsbind netns del: ENOENT: no such file or directory, unlink '/run/netns/${name}' — there is no network namespace named "${name}".`,
     );
-    expect(oneLineError(nsbind(['netns', 'add', 'a/b']))).toBe('nsbind netns add: name must be a single file name (no \'/\', not \'.\' or \'..\'), got "a/b"');
+    expect(oneLineError(nsbind(['netns', 'add', 'a/b']))).toBe(
+      "nsbind netns add: name must be a single file name (no '/', not '.' or '..'), got \"a/b\"",
+    );
     expect(oneLineError(nsbind(['netns', 'add', 'x', 'y']))).toBe("nsbind netns add: unexpected argument 'y'");
     expect(oneLineError(nsbind(['netns', 'del']))).toBe('nsbind netns del: missing NAME');
   });

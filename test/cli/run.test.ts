@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileC } from '../support/cc.js';
 import { CLI, nsbind, oneLineError, startNsbind } from '../support/cli.js';
-import { ROOT_DIR, isRoot, itRoot, runNode } from '../support/env.js';
+import { isRoot, itRoot, ROOT_DIR, runNode } from '../support/env.js';
 import { removeScratch, scratchDir } from '../support/mounts.js';
 
 /** Run as nobody in the root pass too: these work unprivileged. */
@@ -16,11 +16,14 @@ function lines(args: string[], options = {}): string[] {
   const r = nsbind(['run', ...args], options);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  return r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '));
 }
 
 describe('nsbind run: new namespaces', () => {
-  itRoot('--hostname implies --uts: the name inside, the host\'s untouched', () => {
+  itRoot("--hostname implies --uts: the name inside, the host's untouched", () => {
     expect(lines(['--hostname', 'run-box', '--', 'hostname'])).toEqual(['run-box']);
     expect(hostname()).not.toBe('run-box');
   });
@@ -31,11 +34,16 @@ describe('nsbind run: new namespaces', () => {
   });
 
   it('-r -n: only lo', () => {
-    expect(lines(['-rn', '--', 'sh', '-c', 'tail -n +3 /proc/self/net/dev | cut -d: -f1'], unprivileged)).toEqual(['lo']);
+    expect(lines(['-rn', '--', 'sh', '-c', 'tail -n +3 /proc/self/net/dev | cut -d: -f1'], unprivileged)).toEqual([
+      'lo',
+    ]);
   });
 
   it('-r --pid --mount-proc: the command is pid 1 and /proc shows only its namespace', () => {
-    const [pid, procs] = lines(['-r', '--pid', '--mount-proc', '--', 'sh', '-c', 'echo $$; ls /proc | grep -c "^[0-9]"'], unprivileged).map(Number);
+    const [pid, procs] = lines(
+      ['-r', '--pid', '--mount-proc', '--', 'sh', '-c', 'echo $$; ls /proc | grep -c "^[0-9]"'],
+      unprivileged,
+    ).map(Number);
     expect(pid).toBe(1);
     expect(procs).toBeLessThanOrEqual(3); // sh, ls, grep
   });
@@ -55,11 +63,17 @@ describe('nsbind run: new namespaces', () => {
   it('-r --root DIR --wd: the command sees only DIR, from the working directory given', () => {
     const rootfs = scratchDir('run-root');
     try {
-      const probe = compileC('lsroot', readFileSync(new URL('../fixtures/lsroot.c', import.meta.url), 'latin1'), ['-static']);
+      const probe = compileC('lsroot', readFileSync(new URL('../fixtures/lsroot.c', import.meta.url), 'latin1'), [
+        '-static',
+      ]);
       copyFileSync(probe, join(rootfs, 'lsroot'));
       chmodSync(join(rootfs, 'lsroot'), 0o755);
       mkdirSync(join(rootfs, 'work'));
-      expect(lines(['-r', '--root', rootfs, '--wd', '/work', '--', '/lsroot'], unprivileged).sort()).toEqual(['cwd=/work', 'lsroot', 'work']);
+      expect(lines(['-r', '--root', rootfs, '--wd', '/work', '--', '/lsroot'], unprivileged).sort()).toEqual([
+        'cwd=/work',
+        'lsroot',
+        'work',
+      ]);
     } finally {
       removeScratch(rootfs);
     }
@@ -72,20 +86,23 @@ describe('nsbind run: new namespaces', () => {
 });
 
 describe('nsbind run: exit status and signals', () => {
-  it('the command\'s exit status, or 128+N when signal N ended it', () => {
+  it("the command's exit status, or 128+N when signal N ended it", () => {
     expect(nsbind(['run', '--', 'sh', '-c', 'exit 7'], unprivileged).status).toBe(7);
     expect(nsbind(['run', '--', 'sh', '-c', 'kill -TERM $$'], unprivileged).status).toBe(128 + 15);
     expect(nsbind(['run', '-r', '--', 'sh', '-c', 'kill -KILL $$'], unprivileged).status).toBe(128 + 9);
     expect(nsbind(['run', '--', 'sh', '-c', 'kill -40 $$'], unprivileged).status).toBe(128 + 40); // real-time: no name in Node
   });
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)('%s sent to nsbind reaches the command', async (signal) => {
-    const name = signal.slice(3);
-    const script = `trap 'echo got ${name}; exit 3' ${name}; echo ready; for i in $(seq 200); do sleep 0.05; done`; // gone in 10 s regardless
-    const cli = await startNsbind(['run', '-r', '--', 'sh', '-c', script], unprivileged);
-    process.kill(cli.pid, signal);
-    expect(await cli.result).toEqual({ status: 3, stdout: `ready\ngot ${name}\n`, stderr: '' });
-  });
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)(
+    '%s sent to nsbind reaches the command',
+    async (signal) => {
+      const name = signal.slice(3);
+      const script = `trap 'echo got ${name}; exit 3' ${name}; echo ready; for i in $(seq 200); do sleep 0.05; done`; // gone in 10 s regardless
+      const cli = await startNsbind(['run', '-r', '--', 'sh', '-c', script], unprivileged);
+      process.kill(cli.pid, signal);
+      expect(await cli.result).toEqual({ status: 3, stdout: `ready\ngot ${name}\n`, stderr: '' });
+    },
+  );
 
   it('the signal handlers go once the command has exited, or failed to start', () => {
     const script = `const { runCommand } = require('./dist/cli/child.js');
@@ -98,7 +115,11 @@ describe('nsbind run: exit status and signals', () => {
   it('on a terminal, Ctrl-C reaches the command once (from the terminal, not passed on again)', async () => {
     // node counts every SIGINT it is delivered; script(1) gives nsbind and the command a terminal
     const counter = `let n = 0; process.on('SIGINT', () => n++); console.log('ready'); setTimeout(() => console.log('SIGINT ' + n), 1000);`;
-    const tty = spawn('script', ['-qec', `${process.execPath} ${CLI} run -- ${process.execPath} -e "${counter}"`, '/dev/null'], { cwd: ROOT_DIR, stdio: ['pipe', 'pipe', 'inherit'] });
+    const tty = spawn(
+      'script',
+      ['-qec', `${process.execPath} ${CLI} run -- ${process.execPath} -e "${counter}"`, '/dev/null'],
+      { cwd: ROOT_DIR, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     let out = '';
     const closed = new Promise((resolve) => tty.once('close', resolve));
     tty.stdout.on('data', (d: Buffer) => {
@@ -125,8 +146,13 @@ describe('nsbind run: bad input and failures', () => {
 
   it('a command that is not found: 127; one that cannot be executed: 126', () => {
     // (a PATH entry nobody may search would make it EACCES, as execvp does)
-    const missing = nsbind(['run', '--', 'nsbind-no-such-command'], { ...unprivileged, env: { PATH: '/usr/bin:/bin' } });
-    expect(oneLineError(missing)).toBe("nsbind run: ENOENT: no such file or directory, execve 'nsbind-no-such-command' (step exec)");
+    const missing = nsbind(['run', '--', 'nsbind-no-such-command'], {
+      ...unprivileged,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    expect(oneLineError(missing)).toBe(
+      "nsbind run: ENOENT: no such file or directory, execve 'nsbind-no-such-command' (step exec)",
+    );
     expect(missing.status).toBe(127);
     const directory = nsbind(['run', '--', '/tmp'], unprivileged);
     expect(oneLineError(directory)).toBe("nsbind run: EACCES: permission denied, execve '/tmp' (step exec)");

@@ -15,7 +15,11 @@ export function copyCheckout(name, { skip = [], linkModules = false, readableByA
   const dir = mkdtempSync(join(tmpdir(), `nsbind-${name}-`));
   const leave = new Set(['.git', ...skip, ...(linkModules ? ['node_modules'] : [])]);
   // verbatimSymlinks: node_modules/.bin links stay relative, inside the copy
-  cpSync(ROOT, dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !leave.has(relative(ROOT, src).split('/')[0]) });
+  cpSync(ROOT, dir, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => !leave.has(relative(ROOT, src).split('/')[0]),
+  });
   if (linkModules) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   if (readableByAll) openUp(dir);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

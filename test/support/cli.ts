@@ -44,13 +44,17 @@ export async function startNsbind(args: string[], { asNobody = false } = {}): Pr
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
-  const result = new Promise<CliResult>((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
+  const result = new Promise<CliResult>((resolve) =>
+    child.once('close', (status) => resolve({ status, stdout, stderr })),
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       stdout += d;
       if (stdout.includes('ready\n')) resolve();
     });
-    void result.then((r) => reject(new Error(`nsbind ${args.join(' ')} exited (${r.status}) before it was ready: ${r.stderr}`)));
+    void result.then((r) =>
+      reject(new Error(`nsbind ${args.join(' ')} exited (${r.status}) before it was ready: ${r.stderr}`)),
+    );
   });
   return { pid: child.pid!, result };
 }

@@ -1,5 +1,5 @@
 // Shared test helpers: privilege checks, util-linux fixtures, /proc readers.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,14 @@ export const DIST = join(PACKAGE_DIR, 'dist', 'index.js');
 
 /** A test that needs root: skipped, with the reason shown, when not root. */
 export function itRoot(name: string, fn: (ctx: TestContext) => unknown, timeout?: number): void {
-  it(`${name} [root]`, (ctx) => {
-    if (!isRoot) ctx.skip('needs root (CAP_SYS_ADMIN in the initial user namespace)');
-    return fn(ctx);
-  }, timeout);
+  it(
+    `${name} [root]`,
+    (ctx) => {
+      if (!isRoot) ctx.skip('needs root (CAP_SYS_ADMIN in the initial user namespace)');
+      return fn(ctx);
+    },
+    timeout,
+  );
 }
 
 /** The NamespaceError `fn` throws (fails the test if it throws anything else, or nothing). */
@@ -115,7 +119,9 @@ function innermost(pid: number): number {
 
 /** The NSpid line of /proc/PID/status: pid as seen from each nested pid namespace, outermost first. */
 export function nspid(pid: number): number[] {
-  const line = readFileSync(`/proc/${pid}/status`, 'latin1').split('\n').find((l) => l.startsWith('NSpid:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'latin1')
+    .split('\n')
+    .find((l) => l.startsWith('NSpid:'))!;
   return line.split(/\s+/).slice(1).filter(Boolean).map(Number);
 }
 

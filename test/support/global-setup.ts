@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ROOT, openUp } from './checkout.mjs';
+import { openUp, ROOT } from './checkout.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,9 +15,21 @@ declare module 'vitest' {
   }
 }
 
-const NEEDED = ['package.json', 'dist', 'build/Release/nsbind.node', 'node_modules/bindings', 'node_modules/file-uri-to-path'];
+const NEEDED = [
+  'package.json',
+  'dist',
+  'build/Release/nsbind.node',
+  'node_modules/bindings',
+  'node_modules/file-uri-to-path',
+];
 /** A file in each of them: if nobody can read all of these, loading works for nobody. */
-const PROBES = ['package.json', 'dist/index.js', 'build/Release/nsbind.node', 'node_modules/bindings/bindings.js', 'node_modules/file-uri-to-path/index.js'];
+const PROBES = [
+  'package.json',
+  'dist/index.js',
+  'build/Release/nsbind.node',
+  'node_modules/bindings/bindings.js',
+  'node_modules/file-uri-to-path/index.js',
+];
 
 export default function setup(project: TestProject): (() => void) | undefined {
   const probe = ['sh', '-c', 'for f; do test -r "$f" || exit 1; done', 'sh', ...PROBES.map((f) => join(ROOT, f))];

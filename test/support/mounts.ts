@@ -17,7 +17,9 @@ export function scratchDir(name: string): string {
 export function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/thread-self/mountinfo', 'utf8')
     .split('\n')
-    .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .map((line) =>
+      line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+    )
     .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)))
     .reverse();
 }
@@ -36,7 +38,10 @@ export function netnsName(): string {
 
 /** Names in `ip netns list` (first word of each line). */
 export function ipNetnsList(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]!);
 }
 
 /** Remove network namespace names with iproute2, whether or not they exist. */
