@@ -22,7 +22,7 @@ const results = [];
 let blocked;
 for (const step of STEPS) {
   if (blocked) {
-    results.push({ ...step, status: `not run (${blocked} failed)`, ok: false, seconds: 0 });
+    results.push({ ...step, status: `not run (${blocked} failed)`, ok: false, ran: false, seconds: 0 });
     continue;
   }
   console.log(`\n=== ${step.name}: ${step.argv.join(' ')}`);
@@ -35,7 +35,7 @@ for (const step of STEPS) {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const ok = run.status === 0;
   const status = ok ? 'ok' : `FAILED (${run.error?.message ?? (run.signal || `exit ${run.status}`)})`;
-  results.push({ ...step, status, ok, seconds });
+  results.push({ ...step, status, ok, ran: true, seconds });
   console.log(`=== ${step.name}: ${status}, ${seconds.toFixed(1)} s`);
   if (!ok && step.needed) blocked = step.name;
 }
@@ -43,9 +43,9 @@ for (const step of STEPS) {
 const width = Math.max(...STEPS.map((s) => s.name.length));
 console.log('\nnpm test:');
 for (const r of results) console.log(`  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1).padStart(6)} s  ${r.status}`);
-const failed = results.filter((r) => !r.ok);
+const failed = results.filter((r) => r.ran && !r.ok).length;
+const notRun = results.filter((r) => !r.ran).length;
 const total = results.reduce((sum, r) => sum + r.seconds, 0);
-console.log(
-  `  ${'total'.padEnd(width)}  ${total.toFixed(1).padStart(6)} s  ${failed.length ? `${failed.length} of ${results.length} FAILED` : 'all passed'}`,
-);
-process.exitCode = failed.length ? 1 : 0;
+const verdict = failed || notRun ? `${failed} FAILED${notRun ? `, ${notRun} not run` : ''}` : 'all passed';
+console.log(`  ${'total'.padEnd(width)}  ${total.toFixed(1).padStart(6)} s  ${verdict}`);
+process.exitCode = failed || notRun ? 1 : 0;
