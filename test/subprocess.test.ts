@@ -1,10 +1,17 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn as nodeSpawn } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Namespace, spawn } from '../lib/index.js';
-import { DIST, fdCount, output, runNode, zombies } from './support/env.js';
+import { DIST, fdCount, output, zombies } from './support/env.js';
 
+const kill = (pid: number) => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
 const sh = (script: string) => spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('Subprocess', () => {
@@ -90,25 +97,45 @@ describe('Subprocess', () => {
     expect(zombies()).toEqual([]);
   });
 
-  it('unref lets the event loop end while the child runs; ref keeps it', () => {
-    const script = `const { spawn } = require(process.env.NSBIND);
-      const c = spawn('sleep', ['1000'], { stdio: 'ignore' }).unref();
-      console.log(c.pid);`;
-    const pid = Number(runNode(script).trim());
-    expect(pid).toBeGreaterThan(0);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+  it('unref lets the event loop end while the child runs; ref keeps it', async () => {
+    /** node spawning sleep with `calls`: prints the sleep's pid, then its exit signal if it sees it end. */
+    const node = (calls: string, onPid: (pid: number) => void) => {
+      const script = `const { spawn } = require(process.env.NSBIND);
+        const c = spawn('sleep', ['1000'], { stdio: 'ignore' })${calls};
+        c.exited.then((s) => console.log(s.signal));
+        console.log(c.pid);`;
+      const child = nodeSpawn(process.execPath, ['-e', script], {
+        env: { ...process.env, NSBIND: DIST },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (/^\d+\n$/.test(out)) onPid(Number(out));
+      });
+      const closed = new Promise<string[]>((resolve) => child.once('close', () => resolve(out.trim().split('\n'))));
+      onTestFinished(async () => {
+        child.kill('SIGKILL');
+        await closed;
+      });
+      return closed;
+    };
+    // unref: node ends while sleep runs on, and never sees it end
+    const [orphan, ...unrefOut] = await node('.unref()', (pid) => onTestFinished(() => kill(pid)));
+    expect(readlinkSync(`/proc/${orphan}/exe`)).toMatch(/\/sleep$/);
+    expect(unrefOut).toEqual([]);
+    // unref, then ref: node waits for sleep (killed once its pid is out) and reports its end
+    const [, ...refOut] = await node('.unref().ref()', kill);
+    expect(refOut).toEqual(['SIGKILL']);
   });
 
-  it("a handle on the child's namespaces", async () => {
-    const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  it("a handle on the child's namespaces: the child's own, not ours", async () => {
+    const child = spawn('sleep', ['1000'], { namespaces: ['user', 'net'], mapRootUser: true, stdio: 'ignore' });
     try {
       using net = child.namespace('net');
       using ours = Namespace.current('net');
-      expect(net.equals(ours)).toBe(true);
+      expect(net.inode).toBe(statSync(`/proc/${child.pid}/ns/net`).ino);
+      expect(net.equals(ours)).toBe(false);
     } finally {
       child.kill('SIGKILL');
       await child.exited;

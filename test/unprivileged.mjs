@@ -1,6 +1,7 @@
-// Run the whole suite again as an unprivileged user (nobody, via setpriv):
-// root-only tests skip with their reason shown, and every test that expects
-// a privileged operation to fail cleanly (EPERM with a hint) sees it fail.
+// The suite again as an unprivileged user (nobody, via setpriv), with the
+// files vitest.config.mts selects for this pass: root-only tests skip with
+// their reason shown, and every test that expects a privileged operation to
+// fail cleanly (EPERM with a hint) sees it fail.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { copyCheckout, ROOT } from './support/checkout.mjs';
@@ -26,7 +27,7 @@ const readable =
 const copy = readable ? undefined : copyCheckout('unprivileged', { readableByAll: true });
 const dir = copy?.dir ?? ROOT;
 
-console.log(`unprivileged pass: the whole suite as nobody (uid 65534) in ${dir}`);
+console.log(`unprivileged pass: the suite as nobody (uid 65534) in ${dir}`);
 const vitest = join(dir, 'node_modules', 'vitest', 'vitest.mjs');
 const run = spawnSync(
   NOBODY[0],
@@ -34,6 +35,7 @@ const run = spawnSync(
     ...NOBODY.slice(1),
     'env',
     'HOME=/tmp',
+    'NSBIND_TEST_PASS=nobody',
     process.execPath,
     vitest,
     'run',

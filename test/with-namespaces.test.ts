@@ -108,7 +108,8 @@ describe('withNamespaces (calling thread, synchronous)', () => {
       expect(() => withNamespaces({ uts: `/proc/${box.pid}/ns/uts` }, () => Promise.reject(new Error('x')))).toThrow(
         TypeError,
       );
-      await new Promise((r) => setTimeout(r, 20));
+      // an unhandled rejection is reported once this task's microtasks have run: before the next setImmediate
+      await new Promise((r) => setImmediate(r));
     } finally {
       process.off('unhandledRejection', unhandled);
     }

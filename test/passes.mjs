@@ -1,0 +1,51 @@
+// `npm test`: every check and test pass, one after the other, each run even
+// when an earlier one failed; then one line per pass (result, wall time), and
+// a failure exit status if any failed. Only the build of dist/ (which the
+// passes load) stops the passes after it.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './support/checkout.mjs';
+
+const node = process.execPath;
+const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
+const STEPS = [
+  { name: 'lint', argv: ['npm', 'run', '--silent', 'lint'] },
+  { name: 'tsc (lib → dist)', argv: [bin('tsc'), '-p', 'tsconfig.json'], needed: true },
+  { name: 'tsc (tests)', argv: [bin('tsc'), '-p', 'test/tsconfig.json'] },
+  { name: 'root pass', argv: [bin('vitest'), 'run'], env: { NSBIND_TEST_PASS: 'root' } },
+  { name: 'nobody pass', argv: [node, 'test/unprivileged.mjs'] },
+  { name: 'ASan+UBSan pass', argv: [node, 'test/sanitize.mjs'] },
+  { name: 'valgrind pass', argv: [node, 'test/valgrind.mjs'] },
+];
+
+const results = [];
+let blocked;
+for (const step of STEPS) {
+  if (blocked) {
+    results.push({ ...step, status: `not run (${blocked} failed)`, ok: false, ran: false, seconds: 0 });
+    continue;
+  }
+  console.log(`\n=== ${step.name}: ${step.argv.join(' ')}`);
+  const start = process.hrtime.bigint();
+  const run = spawnSync(step.argv[0], step.argv.slice(1), {
+    cwd: ROOT,
+    env: { ...process.env, ...step.env },
+    stdio: 'inherit',
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const ok = run.status === 0;
+  const status = ok ? 'ok' : `FAILED (${run.error?.message ?? (run.signal || `exit ${run.status}`)})`;
+  results.push({ ...step, status, ok, ran: true, seconds });
+  console.log(`=== ${step.name}: ${status}, ${seconds.toFixed(1)} s`);
+  if (!ok && step.needed) blocked = step.name;
+}
+
+const width = Math.max(...STEPS.map((s) => s.name.length));
+console.log('\nnpm test:');
+for (const r of results) console.log(`  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1).padStart(6)} s  ${r.status}`);
+const failed = results.filter((r) => r.ran && !r.ok).length;
+const notRun = results.filter((r) => !r.ran).length;
+const total = results.reduce((sum, r) => sum + r.seconds, 0);
+const verdict = failed || notRun ? `${failed} FAILED${notRun ? `, ${notRun} not run` : ''}` : 'all passed';
+console.log(`  ${'total'.padEnd(width)}  ${total.toFixed(1).padStart(6)} s  ${verdict}`);
+process.exitCode = failed || notRun ? 1 : 0;
