@@ -48,6 +48,15 @@ export function path(value: unknown, name = 'path'): string {
   return p;
 }
 
+/** An array of at most `max` elements, none of them a hole: a copy of it (the caller's array is left alone). */
+export function array(value: unknown, name: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${describe(value)}`);
+  if (value.length > max) throw new RangeError(`${name} must have at most ${max} elements, got ${value.length}`);
+  for (let i = 0; i < value.length; i++)
+    if (!(i in value)) throw new TypeError(`${name}[${i}] is a hole: sparse arrays are not accepted`);
+  return value.slice();
+}
+
 export function object(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`${name} must be an object, got ${describe(value)}`);

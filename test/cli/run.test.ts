@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileC } from '../support/cc.js';
 import { CLI, nsbind, oneLineError, startNsbind } from '../support/cli.js';
-import { isRoot, itRoot, ROOT_DIR, runNode } from '../support/env.js';
+import { isRoot, itRoot, NOBODY, ROOT_DIR, runNode } from '../support/env.js';
 import { removeScratch, scratchDir } from '../support/mounts.js';
 
 /** Run as nobody in the root pass too: these work unprivileged. */
@@ -79,9 +79,17 @@ describe('nsbind run: new namespaces', () => {
     }
   });
 
-  it('no command: $SHELL, as unshare runs it', () => {
-    const r = nsbind(['run', '-r'], { ...unprivileged, env: { SHELL: '/bin/sh' }, input: 'echo "$0"; id -u\n' });
-    expect(r).toMatchObject({ status: 0, stdout: 'sh\n0\n' });
+  it('no command: $SHELL as a login shell (argv0 -sh), as unshare(1) runs it', () => {
+    const options = { ...unprivileged, env: { SHELL: '/bin/sh' }, input: 'echo "$0"; id -u\n' };
+    const r = nsbind(['run', '-r'], options);
+    expect(r).toMatchObject({ status: 0, stdout: '-sh\n0\n' });
+    const [file, ...args] = [...(isRoot ? NOBODY : []), 'unshare', '-r'];
+    const util = spawnSync(file!, args, {
+      encoding: 'utf8',
+      env: { ...process.env, ...options.env },
+      input: options.input,
+    });
+    expect(util.stdout).toBe(r.stdout);
   });
 });
 
