@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -179,5 +179,34 @@ describe('nsbind run: bad input and failures', () => {
       'nsbind run: EPERM: operation not permitted, clone (step clone) — creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).',
     );
     expect(r.status).toBe(1);
+  });
+
+  it("hints name run's flags, never library calls or options", () => {
+    const proc = nsbind(['run', '-r', '--mount-proc', '--', 'true'], unprivileged);
+    expect(oneLineError(proc)).toBe(
+      "nsbind run: EPERM: operation not permitted, mount '/proc' (step mount:/proc) — mounting proc in a user namespace needs a pid namespace owned by it (add --pid (-p)) and an existing, fully visible /proc.",
+    );
+    expect(oneLineError(nsbind(['run', '--root', '/', '--', 'true'], unprivileged))).toBe(
+      "nsbind run: EPERM: operation not permitted, chroot '/' (step chroot) — chroot needs CAP_SYS_CHROOT; unprivileged users get it in a new user namespace: add --map-root-user (-r).",
+    );
+    for (const args of [['--net'], ['--root', '/'], ['-r', '--mount-proc']]) {
+      const line = oneLineError(nsbind(['run', ...args, '--', 'true'], unprivileged));
+      expect(line).toMatch(/ — /);
+      expect(line).not.toMatch(/spawn\(|options\.|mapRootUser|namespaceLimits/);
+    }
+  });
+
+  it('an executable file without #! runs under /bin/sh, as under unshare(1)', () => {
+    const dir = scratchDir('run-script');
+    try {
+      const script = join(dir, 'no-shebang');
+      writeFileSync(script, 'printf "%s|" "$0" "$@"; echo\n', { mode: 0o755 });
+      const r = nsbind(['run', '--', script, 'a b'], unprivileged);
+      expect(r).toMatchObject({ status: 0, stdout: `${script}|a b|\n` });
+      const [file, ...args] = [...(isRoot ? NOBODY : []), 'unshare', '--user', script, 'a b'];
+      expect(spawnSync(file!, args, { encoding: 'utf8' }).stdout).toBe(r.stdout);
+    } finally {
+      removeScratch(dir);
+    }
   });
 });
