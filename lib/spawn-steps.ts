@@ -98,7 +98,7 @@ export const STEPS = {
     syscall: 'fcntl',
     hint: (f) =>
       f.code === 'EBADF'
-        ? `options.stdio[${f.aux}] names fd ${f.request.stdio[f.aux]}, which is not open in this process.`
+        ? `stdio entry ${f.aux} names fd ${f.request.stdio[f.aux]}, which is not open in this process.`
         : undefined,
   },
   pipe: { syscall: 'pipe2' },
@@ -142,7 +142,7 @@ export const STEPS = {
     syscall: 'dup3',
     hint: (f) =>
       ['EBADF', 'EMFILE', 'EINVAL'].includes(f.code)
-        ? 'options.stdio has more entries than the open-file limit (RLIMIT_NOFILE, ulimit -n) allows.'
+        ? 'More child fds were asked for than the open-file limit (RLIMIT_NOFILE, ulimit -n) allows.'
         : undefined,
   },
   setresuid: {

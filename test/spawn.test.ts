@@ -435,7 +435,7 @@ describe('spawn: ids, fds and every way the child can end before exec', () => {
         code: 'EBADF',
         step: 'stdio',
         syscall: 'fcntl',
-        hint: `options.stdio[3] names fd ${closed}, which is not open in this process.`,
+        hint: `stdio entry 3 names fd ${closed}, which is not open in this process.`,
       });
     }
     expect(zombies()).toEqual([]);
