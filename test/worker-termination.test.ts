@@ -27,11 +27,13 @@ const KINDS: Record<string, string> = {
 
 /** The process that starts and terminates the workers; it prints what is left over. */
 const host = (kind: string) => `const { Worker } = require('worker_threads');
-  const { execFileSync } = require('child_process');
   const fs = require('fs');
   const links = () => new Map(fs.readdirSync('/proc/self/fd').map((fd) => [fd, (() => { try { return fs.readlinkSync('/proc/self/fd/' + fd); } catch { return ''; } })()]));
-  const children = () => execFileSync('ps', ['-o', 'pid=,stat=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
-    .trim().split('\\n').map((l) => l.trim()).filter((l) => l && !l.endsWith(' ps'));
+  // (from /proc: ps(1) can hang with a sanitizer runtime preloaded)
+  const children = () => fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+    try { const stat = fs.readFileSync('/proc/' + p + '/stat', 'latin1'); return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === String(process.pid); }
+    catch { return false; }
+  });
   const body = ${JSON.stringify(KINDS[kind])};
   const worker = \`const m = require(process.env.NSBIND);
     const { parentPort } = require('worker_threads');
