@@ -184,6 +184,27 @@ describe('spawn option validation: before anything is opened or cloned', () => {
     expect(short).toEqual(['ignore']);
   });
 
+  it('an array Proxy is read once per element: it cannot pass the check and then show a hole or another value', async () => {
+    const reads: string[] = [];
+    const shifty = (values: string[]) => {
+      const seen = new Set<PropertyKey>();
+      return new Proxy(values, {
+        has: (target, key) => {
+          if (seen.has(key)) return false; // asked again: now a hole
+          seen.add(key);
+          return Reflect.has(target, key);
+        },
+        get: (target, key) => {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads.push(key);
+          return Reflect.get(target, key);
+        },
+      });
+    };
+    const child = spawn('/bin/echo', shifty(['a', 'b']), { stdio: ['ignore', 'pipe', 'inherit'] });
+    expect(reads).toEqual(['0', '1']);
+    expect((await output(child)).stdout).toBe('a b\n');
+  });
+
   itRoot('a map just within a page is written whole', async () => {
     // 4089 bytes of map lines: just under the page the kernel takes in one write
     const gidMap = Array.from({ length: 247 }, (_, i) => ({ inside: i, outside: 1_000_000_000 + i * 10, count: 1 }));

@@ -46,6 +46,7 @@ describe('Subprocess', () => {
       env: { ...process.env, NSBIND: DIST },
       stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'],
       encoding: 'utf8',
+      timeout: 60_000,
     });
     const { parent, child } = JSON.parse(out);
     expect(parent).toBeGreaterThan(10);
@@ -153,6 +154,7 @@ describe('Subprocess', () => {
     const unhandled = spawnSync(process.execPath, ['-e', script(false)], {
       env: { ...process.env, NSBIND: DIST },
       encoding: 'utf8',
+      timeout: 60_000,
     });
     expect(unhandled.status).toBe(1);
     expect(unhandled.stderr).toMatch(/Error: from (nsbind|child_process)/);

@@ -9,6 +9,6 @@ export function runInjected(script: string, inject: 'clone' | 'sync-eof' | 'wait
   const library = compileC('inject', source, ['-shared', '-fPIC']);
   // after a sanitizer runtime the test run preloads, which must come first
   const preload = [process.env.LD_PRELOAD, library].filter(Boolean).join(':');
-  // a broken call could hang the script: a bounded run fails instead
-  return runNode(script, { prefix: ['timeout', '30'], env: { LD_PRELOAD: preload, NSBIND_INJECT: inject } });
+  // a broken call could hang the script: a shorter bound
+  return runNode(script, { seconds: 30, env: { LD_PRELOAD: preload, NSBIND_INJECT: inject } });
 }
