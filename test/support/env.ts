@@ -127,14 +127,14 @@ export function nspid(pid: number): number[] {
 
 /**
  * Run a script with the built package (dist) in a separate node process; returns stdout. The run is
- * bounded: after `seconds`, timeout(1) ends it and everything it started in its process group (a
- * hung script fails its test; nothing it started outlives it).
+ * bounded: after `seconds`, timeout(1) kills it and everything it started in its process group, also
+ * a child that blocks signals (a hung script fails its test; nothing it started outlives it).
  */
 export function runNode(
   script: string,
   { asNobody = false, prefix = [] as string[], env = {} as Record<string, string>, seconds = 100 } = {},
 ): string {
-  const bound = ['timeout', '--kill-after=5', String(seconds)];
+  const bound = ['timeout', '--signal=KILL', String(seconds)];
   const argv = [...(asNobody ? NOBODY : []), ...bound, ...prefix, process.execPath, '-e', script];
   return execFileSync(argv[0]!, argv.slice(1), {
     cwd: PACKAGE_DIR,
