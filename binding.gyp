@@ -4,7 +4,7 @@
       "target_name": "nsbind",
       "sources": ["native/ns.c", "native/mount.c", "native/spawn.c", "native/addon.cc", "native/spawn_addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags": ["-Wall", "-Wextra", "-fvisibility=hidden", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11", "-fno-builtin", "-fno-tree-loop-distribute-patterns"],
       "cflags_cc": ["-std=c++17"],

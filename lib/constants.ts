@@ -33,6 +33,22 @@ const FLAGS: Readonly<Record<NamespaceType, number>> = {
 /** Every namespace type, in /proc/PID/ns order. */
 export const NAMESPACE_TYPES: readonly NamespaceType[] = Object.freeze(Object.keys(FLAGS) as NamespaceType[]);
 
+/**
+ * The order namespaces are joined in, as nsenter joins them: the user namespace
+ * first (it grants the rights for the rest; spawn's child joins it last instead
+ * when it would take rights away), mnt and time late.
+ */
+export const JOIN_ORDER: readonly NamespaceType[] = Object.freeze([
+  'user',
+  'cgroup',
+  'ipc',
+  'uts',
+  'net',
+  'pid',
+  'mnt',
+  'time',
+]);
+
 /** Every CLONE_NEW* bit ORed together. */
 export const ALL_NAMESPACE_FLAGS = NAMESPACE_TYPES.reduce((m, t) => m | FLAGS[t], 0);
 

@@ -16,6 +16,11 @@ function describeErrno(negative: number): [string, string] {
   return [`E${-negative}`, 'unknown error'];
 }
 
+/** 'EPERM' for -1: the code a NamespaceError for this errno has. */
+export function errnoCode(errno: number): string {
+  return describeErrno(-Math.abs(errno))[0];
+}
+
 export interface ErrorContext {
   /** The syscall that failed: 'setns', 'unshare', 'open', 'ioctl', 'pidfd_open', … */
   syscall: string;
@@ -29,7 +34,7 @@ export interface ErrorContext {
   flags?: number | undefined;
   /** For spawn: the setup step that failed ('exec', 'uid_map', 'setns:net', …). */
   step?: string | undefined;
-  /** Overrides the computed hint. */
+  /** Overrides the computed hint (a spawn step's hint is its own: see spawn-steps.ts). */
   hint?: string | undefined;
 }
 
@@ -69,7 +74,7 @@ export class NamespaceError extends Error {
     const negative = -Math.abs(errno);
     const [code, description] = describeErrno(negative);
     const what = context.request ? `${context.syscall} ${context.request}` : context.syscall;
-    const hint = context.hint ?? hintFor(code, context);
+    const hint = context.hint ?? (context.step === undefined ? hintFor(code, context) : undefined);
     const desc =
       code === 'ENOTTY' && context.request
         ? `not supported by this kernel (${context.request} needs Linux ${REQUEST_SINCE[context.request]})`
@@ -153,20 +158,14 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
       if (has('time')) return `${MULTITHREADED} enter a time namespace; ${SPAWN}.`;
       return undefined;
     case 'EPERM':
-      if (c.step === 'uid_map' || c.step === 'gid_map')
-        return (
-          'Without CAP_SETUID/CAP_SETGID outside, a user namespace can only map your own uid and gid ' +
-          '(mapRootUser: true, or one entry { inside, outside: your id, count: 1 }).'
-        );
-      if (c.step === 'mount:/proc')
-        return (
-          "Mounting proc in a user namespace needs a pid namespace owned by it (add 'pid' to namespaces) " +
-          'and an existing, fully visible /proc.'
-        );
-      if (c.step === 'mount:/sys')
-        return "Mounting sysfs in a user namespace needs a network namespace owned by it (add 'net' to namespaces).";
       if (c.request === 'NS_GET_PARENT' || c.request === 'NS_GET_USERNS')
         return "The namespace asked for lies outside the caller's user namespace (this is the top of the hierarchy visible here).";
+      // an existing namespace: no new user namespace can own it
+      if (c.syscall === 'setns')
+        return (
+          'Joining needs CAP_SYS_ADMIN in the user namespace that owns the target namespace (and in your own): ' +
+          'only a new process can join that user namespace first: spawn(cmd, args, { join: { user: …, net: … } }).'
+        );
       return (
         'This needs CAP_SYS_ADMIN in the user namespace that owns the target namespace. Unprivileged users get ' +
         "it by starting a process in a new user namespace: spawn(cmd, args, { namespaces: ['user', ...], mapRootUser: true })."

@@ -1,5 +1,6 @@
 // Namespace: a handle owning one O_CLOEXEC fd on a namespace file, with the
 // nsfs ioctl queries (ioctl_ns(2)) as methods.
+import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import { flagToType, isNamespaceType, type NamespaceType, typeToFlag, unknownType } from './constants.js';
 import { check, NamespaceError } from './errors.js';
@@ -7,9 +8,10 @@ import { closedError, FdHandle } from './fd-handle.js';
 import { native, type RawNs, type RequestName } from './native.js';
 import * as validate from './validate.js';
 
-const EBADF = -9;
-const ENOTTY = -25;
-const ESRCH = -3;
+const EBADF = -constants.errno.EBADF;
+const EINVAL = -constants.errno.EINVAL;
+const ENOTTY = -constants.errno.ENOTTY;
+const ESRCH = -constants.errno.ESRCH;
 
 export interface NamespaceFileOptions {
   /** pid and time only: the `*_for_children` entry (what new children will be in). */
@@ -38,7 +40,7 @@ export class Namespace extends FdHandle {
     const type = flagToType(flag);
     if (type === undefined) {
       native.close(fd);
-      throw new NamespaceError(-22, {
+      throw new NamespaceError(EINVAL, {
         syscall: 'ioctl',
         request: 'NS_GET_NSTYPE',
         path,

@@ -40,21 +40,16 @@ export interface NativeBinding {
   mntQuery(fd: number, request: number): RawMntInfo | Errno;
   openCwd(): number;
   fchdir(fd: number): 0 | Errno;
-  /** spawn's step names, indexed by the step number a failure reports. */
+  /** spawn's step names, in the order of native/spawn.h's NSB_STEPS. */
   readonly steps: readonly string[];
-  /** Clone and exec; onExit runs on this thread's event loop once the child is reaped (code -1 when signalled). */
-  spawn(
-    options: NativeSpawnOptions,
-    onExit: (code: number, signal: number) => void,
-  ): [pid: number, pidfd: number] | [errno: Errno, step: number, aux: number, pid: number];
+  /** What a spawn request may hold at most (native spawn checks them too). */
+  readonly limits: SpawnLimits;
+  /** Clone and exec; onExit runs on this thread's event loop once the child is reaped. */
+  spawn(request: NativeSpawnRequest, onExit: (status: NativeExitStatus) => void): NativeSpawnResult;
   /** pidfd_send_signal to a child this environment watches; -ESRCH once it is reaped. */
   kill(pidfd: number, signal: number): 0 | Errno;
   /** Whether a watched child keeps the event loop alive. */
   ref(pidfd: number, ref: boolean): void;
-  /** A close-on-exec pipe: [read end, write end]. */
-  pipe(): [read: number, write: number] | Errno;
-  /** /dev/null opened read-write, close-on-exec. */
-  openDevNull(): number;
   /** [name, description] of a positive errno from the C library, if it knows one. */
   errnoName(errno: number): [name: string, description: string] | undefined;
   /** getpwuid_r: the user name of uid, if the C library knows one. */
@@ -69,36 +64,61 @@ export interface NativeBinding {
   bindNewNetns(target: string): 0 | Errno;
 }
 
-/** struct nsb_spawn's inputs, prepared by lib/spawn.ts (strings absent = NULL, -1 = unset). */
-export interface NativeSpawnOptions {
+export interface SpawnLimits {
+  /** argv and envp entries. */
+  readonly args: number;
+  /** Namespaces joined (one per type). */
+  readonly join: number;
+  /** Child fds arranged (stdio entries). */
+  readonly stdio: number;
+  /** Bytes in one uid_map or gid_map write (the kernel takes less than a page). */
+  readonly idMap: number;
+}
+
+/** One child fd: a parent fd, /dev/null, or a new pipe the child reads ('pipe:read') or writes ('pipe:write'). */
+export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write';
+
+/** struct nsb_spawn_request, prepared by lib/spawn.ts (strings absent = NULL). */
+export interface NativeSpawnRequest {
   file: string;
   argv: string[];
   envp: string[];
   path?: string | undefined;
+  /** CLONE_NEW* flags for clone(2), never CLONE_NEWTIME. */
   cloneFlags: number;
-  newTime: 0 | 1;
+  /** unshare(CLONE_NEWTIME) in the child. */
+  newTime: boolean;
   timensOffsets?: string | undefined;
-  /** [fd, nstype, fd, nstype, …] in join order. */
-  join: number[];
-  joinPid: number;
-  joinPidRestore: number;
+  /** In join order; a pid namespace is joined by the parent around the clone. */
+  join: { fd: number; nstype: number }[];
   hostname?: string | undefined;
   domainname?: string | undefined;
+  /** 0, or MS_PRIVATE / MS_SLAVE / MS_SHARED. */
   propagation: number;
   root?: string | undefined;
-  mountProc: 0 | 1;
-  mountSys: 0 | 1;
+  mountProc: boolean;
+  mountSys: boolean;
   cwd?: string | undefined;
-  setsid: 0 | 1;
-  uid: number;
-  gid: number;
+  setsid: boolean;
+  /** Absent: unchanged. */
+  uid?: number | undefined;
+  gid?: number | undefined;
+  /** PR_SET_PDEATHSIG signal, 0 for none. */
   pdeathsig: number;
-  /** child fd i <- parent fd fds[i] (-1: closed). */
-  fds: number[];
-  useVm: 0 | 1;
+  /** Child fd i is made of stdio[i]. */
+  stdio: NativeStdio[];
   setgroups?: string | undefined;
   uidMap?: string | undefined;
   gidMap?: string | undefined;
 }
+
+export type NativeSpawnResult =
+  /** stdio[i]: the parent's end of the pipe for child fd i, -1 for other entries. */
+  | { pid: number; pidfd: number; stdio: number[] }
+  /** A failed step, named as in `steps`; aux: the CLONE_NEW* flag for setns, the child fd for stdio steps, else -1. */
+  | { errno: Errno; step: string; aux: number; pid: number };
+
+/** How a child ended (code -1 when a signal ended it), or why that could not be read. */
+export type NativeExitStatus = { code: number; signal: number } | { errno: Errno; syscall: string };
 
 export const native: NativeBinding = load<NativeBinding>();

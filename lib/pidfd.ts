@@ -1,5 +1,6 @@
 // Pidfd: a handle on a process (pidfd_open(2), Linux 5.3). setns(pidfd, mask)
 // (Linux 5.8) joins several of that process's namespaces at once, atomically.
+import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import { check, NamespaceError } from './errors.js';
 import { closedError, FdHandle } from './fd-handle.js';
@@ -21,7 +22,7 @@ export class Pidfd extends FdHandle {
   }
 
   protected override [closedError](): NamespaceError {
-    return new NamespaceError(-9, { syscall: 'pidfd', hint: 'This Pidfd handle was closed.' });
+    return new NamespaceError(-constants.errno.EBADF, { syscall: 'pidfd', hint: 'This Pidfd handle was closed.' });
   }
 
   [inspect.custom](): string {

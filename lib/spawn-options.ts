@@ -2,6 +2,7 @@
 // is opened or cloned.
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
+import { native } from './native.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -81,8 +82,9 @@ export interface ParsedSpawn {
   root: string | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
-  uid: number;
-  gid: number;
+  /** Absent: unchanged. */
+  uid: number | undefined;
+  gid: number | undefined;
   killOnParentDeath: boolean;
   setsid: boolean;
   stdio: StdioOption[];
@@ -114,7 +116,7 @@ const KEYS = new Set([
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
 const HOST_NAME_MAX = 64;
-const MAX_STDIO = 1024;
+const MAX_NAMESPACES = 64; // more entries than types only repeat them
 const TIME_OFFSET_MAX = 2 ** 40; // seconds; the kernel refuses offsets near the clock's range anyway
 
 export function parseSpawn(file: unknown, args: unknown, options: unknown): ParsedSpawn {
@@ -124,7 +126,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
   const program = line(file, 'file');
   const argv = [
     option(o.argv0, 'options.argv0', (v, n) => arg(v, n)) ?? program,
-    ...list(args, 'args').map((a, i) => arg(a, `args[${i}]`)),
+    ...list(args, 'args', native.limits.args - 1).map((a, i) => arg(a, `args[${i}]`)),
   ];
   const env = environment(o.env);
   const create = namespaces(o);
@@ -172,8 +174,8 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
-    uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)) ?? -1,
-    gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)) ?? -1,
+    uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
+    gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
@@ -190,10 +192,9 @@ function flag(value: unknown, name: string): boolean {
   return value;
 }
 
-function list(value: unknown, name: string): unknown[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${validate.describe(value)}`);
-  return value;
+/** An optional array (absent: empty), without holes: a copy. */
+function list(value: unknown, name: string, max: number): unknown[] {
+  return value === undefined ? [] : validate.array(value, name, max);
 }
 
 /** An argument or environment string: anything but NUL. */
@@ -215,7 +216,10 @@ function pathLine(value: unknown, name: string): string {
 function environment(value: unknown): Record<string, string> {
   const source = value === undefined ? process.env : validate.object(value, 'options.env');
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source)) {
+  const entries = Object.entries(source);
+  if (entries.length > native.limits.args)
+    throw new RangeError(`options.env must have at most ${native.limits.args} variables`);
+  for (const [k, v] of entries) {
     if (v === undefined) continue;
     if (k === '' || k.includes('=') || k.includes('\0'))
       throw new RangeError(`options.env has an invalid name ${validate.describe(k)}`);
@@ -226,7 +230,7 @@ function environment(value: unknown): Record<string, string> {
 
 function namespaces(o: SpawnOptions): Set<NamespaceType> {
   const create = new Set<NamespaceType>();
-  for (const t of list(o.namespaces, 'options.namespaces')) {
+  for (const t of list(o.namespaces, 'options.namespaces', MAX_NAMESPACES)) {
     if (!isNamespaceType(t)) throw unknownType(t);
     create.add(t);
   }
@@ -277,10 +281,9 @@ function maps(o: SpawnOptions, create: Set<NamespaceType>) {
 
 /** [{inside, outside, count}] → "inside outside count\n" lines; integers only, so no line can be injected. */
 function idMap(value: unknown, name: string): string {
-  const entries = list(value, name);
-  if (entries.length === 0 || entries.length > MAX_MAP_LINES)
-    throw new RangeError(`${name} must have 1 to ${MAX_MAP_LINES} entries`);
-  return entries
+  const entries = list(value, name, MAX_MAP_LINES);
+  if (entries.length === 0) throw new RangeError(`${name} must have 1 to ${MAX_MAP_LINES} entries`);
+  const text = entries
     .map((e, i) => {
       const entry = validate.object(e, `${name}[${i}]`);
       for (const k of Object.keys(entry))
@@ -294,6 +297,12 @@ function idMap(value: unknown, name: string): string {
       return `${inside} ${outside} ${count}\n`;
     })
     .join('');
+  // the kernel takes a map in one write of less than a page
+  if (text.length > native.limits.idMap)
+    throw new RangeError(
+      `${name} is ${text.length} bytes as map lines; the kernel takes at most ${native.limits.idMap}`,
+    );
+  return text;
 }
 
 /** { monotonic, boottime } seconds → timens_offsets lines ("<clockid> <sec> <nsec>"). */
@@ -318,8 +327,9 @@ function offsets(value: unknown): string | undefined {
 
 function stdio(value: unknown): StdioOption[] {
   const entries: unknown[] =
-    value === undefined || typeof value === 'string' ? [value, value, value] : list(value, 'options.stdio');
-  if (entries.length > MAX_STDIO) throw new RangeError(`options.stdio has more than ${MAX_STDIO} entries`);
+    value === undefined || typeof value === 'string'
+      ? [value, value, value]
+      : list(value, 'options.stdio', native.limits.stdio);
   while (entries.length < 3) entries.push(undefined);
   return entries.map((e, i) => {
     const name = `options.stdio[${i}]`;

@@ -6,17 +6,22 @@ import type { Readable, Writable } from 'node:stream';
 import type { NamespaceType } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { Namespace, type NamespaceFileOptions } from './namespace.js';
-import { native } from './native.js';
+import { type NativeExitStatus, native } from './native.js';
 import * as validate from './validate.js';
 
 export interface ExitStatus {
-  /** Exit status, or null when a signal ended the process. */
+  /** Exit status, or null when a signal ended the process (or the status could not be read). */
   code: number | null;
   /** The signal that ended the process, or null. */
   signal: NodeJS.Signals | null;
+  /**
+   * Only when the process ended but its status could not be read (waitid failed, e.g. ECHILD
+   * when something else reaped it): code and signal are null then.
+   */
+  error?: NamespaceError;
 }
 
-const ESRCH = -3;
+const ESRCH = -constants.errno.ESRCH;
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class Subprocess extends EventEmitter {
@@ -34,38 +39,53 @@ export class Subprocess extends EventEmitter {
   #pidfd: number;
   #running = true;
 
-  /** @internal Made by spawn(). */
+  /**
+   * Made by spawn().
+   * @internal
+   * @hidden
+   */
   constructor(
     pid: number,
     pidfd: number,
     stdio: [Writable | null, Readable | null, Readable | null],
-    exited: Promise<[number, number]>,
+    exited: Promise<NativeExitStatus>,
   ) {
     super();
     this.pid = pid;
     this.#pidfd = pidfd;
     [this.stdin, this.stdout, this.stderr] = stdio;
-    this.exited = exited.then(([code, signal]) => {
+    this.exited = exited.then((reaped) => {
       this.#running = false;
-      const status: ExitStatus = {
-        code: signal ? null : code,
-        signal: signal ? (signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals)) : null,
-      };
+      const status = exitStatus(reaped);
       this.exitCode = status.code;
       this.signalCode = status.signal;
       this.stdin?.destroy(); // nobody reads it any more (child_process does the same)
       // output nobody asked for is drained, so that `closed` can follow (as child_process flushes stdio)
       for (const out of [this.stdout, this.stderr]) if (out && out.readableFlowing === null) out.resume();
-      this.emit('exit', status.code, status.signal);
+      this.#emit('exit', status);
       return status;
     });
     const ended = [this.stdout, this.stderr].map((s) =>
       s && !s.readableEnded ? new Promise((r) => s.once('close', r)) : undefined,
     );
     this.closed = Promise.all([this.exited, ...ended]).then(([status]) => {
-      this.emit('close', status.code, status.signal);
+      this.#emit('close', status);
       return status;
     });
+  }
+
+  /**
+   * A listener that throws is an uncaught exception, as it would be for child_process's events —
+   * never a rejection of `exited` or `closed`, which always resolve.
+   */
+  #emit(event: 'exit' | 'close', status: ExitStatus): void {
+    try {
+      this.emit(event, status.code, status.signal);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 
   /** Whether the process is still running (not yet reaped). */
@@ -102,6 +122,14 @@ export class Subprocess extends EventEmitter {
   namespace(type: NamespaceType, options?: NamespaceFileOptions): Namespace {
     return Namespace.ofPid(this.pid, type, options);
   }
+}
+
+function exitStatus(reaped: NativeExitStatus): ExitStatus {
+  if ('errno' in reaped)
+    return { code: null, signal: null, error: new NamespaceError(reaped.errno, { syscall: reaped.syscall }) };
+  const { code, signal } = reaped;
+  if (!signal) return { code, signal: null };
+  return { code: null, signal: signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals) };
 }
 
 function toSignal(signal: unknown): number {

@@ -48,6 +48,22 @@ export function path(value: unknown, name = 'path'): string {
   return p;
 }
 
+/**
+ * An array of at most `max` elements, none of them a hole: a copy of it (the caller's array is left
+ * alone). Each element is read once, right after it was checked (a Proxy cannot answer differently).
+ */
+export function array(value: unknown, name: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${describe(value)}`);
+  const length = value.length;
+  if (length > max) throw new RangeError(`${name} must have at most ${max} elements, got ${length}`);
+  const copy: unknown[] = [];
+  for (let i = 0; i < length; i++) {
+    if (!(i in value)) throw new TypeError(`${name}[${i}] is a hole: sparse arrays are not accepted`);
+    copy.push(value[i]);
+  }
+  return copy;
+}
+
 export function object(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`${name} must be an object, got ${describe(value)}`);

@@ -6,24 +6,37 @@
 namespace {
 
 // Results cross into JS as a number (>= 0 result, < 0 negative errno) or,
-// for handles, as [fd, type, dev, ino]. JS turns negatives into errors.
-Napi::Value NsResult(Napi::Env env, int r, const nsb_ns& ns) {
-  if (r < 0) return Napi::Number::New(env, r);
-  Napi::Array a = Napi::Array::New(env, 4);
-  a.Set(0u, Napi::Number::New(env, ns.fd));
-  a.Set(1u, Napi::Number::New(env, ns.type));
-  a.Set(2u, Napi::Number::New(env, static_cast<double>(ns.dev)));
-  a.Set(3u, Napi::Number::New(env, static_cast<double>(ns.ino)));
+// for handles, as [fd, type, dev, ino]. JS turns negatives into errors. An fd
+// that cannot be handed over (the environment is going away) is closed.
+Napi::Value NsResult(napi_env env, int r, const nsb_ns& ns) {
+  if (r < 0) return glue::Number(env, r);
+  Napi::Value a = glue::Out::Array(env)
+                      .Set(0u, ns.fd)
+                      .Set(1u, ns.type)
+                      .Set(2u, static_cast<double>(ns.dev))
+                      .Set(3u, static_cast<double>(ns.ino))
+                      .Value();
+  if (a.IsEmpty()) nsb_close(ns.fd);
   return a;
 }
 
+// A new fd, or a negative errno.
+Napi::Value FdResult(napi_env env, int fd) {
+  Napi::Value v = glue::Number(env, fd);
+  if (v.IsEmpty() && fd >= 0) nsb_close(fd);
+  return v;
+}
+
+bool Request(const glue::Args& args, size_t i, nsb_request* out) {
+  return args.Int(i, "request", 0, NSB_REQUEST_COUNT - 1, out);
+}
+
+// The mount glue's own conversions (mount.c).
 int Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 
 std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 
-nsb_request Req(const Napi::CallbackInfo& info, size_t i) { return static_cast<nsb_request>(Int(info, i)); }
-
-Napi::Object Requests(Napi::Env env) {
+Napi::Value Requests(napi_env env) {
   static const char* const names[NSB_REQUEST_COUNT] = {"NS_GET_USERNS",
                                                        "NS_GET_PARENT",
                                                        "NS_GET_NSTYPE",
@@ -37,20 +50,28 @@ Napi::Object Requests(Napi::Env env) {
                                                        "NS_MNT_GET_NEXT",
                                                        "NS_MNT_GET_PREV",
                                                        "NS_GET_ID"};
-  Napi::Object out = Napi::Object::New(env);
+  glue::Out out = glue::Out::Object(env);
   for (int i = 0; i < NSB_REQUEST_COUNT; i++) {
-    Napi::Object r = Napi::Object::New(env);
-    r.Set("id", i);
-    r.Set("value", static_cast<double>(nsb_request_value(static_cast<nsb_request>(i))));
-    out.Set(names[i], r);
+    double value = static_cast<double>(nsb_request_value(static_cast<nsb_request>(i)));
+    out.Set(names[i], glue::Out::Object(env).Set("id", i).Set("value", value).Value());
   }
-  return out;
+  return out.Value();
 }
 
 }  // namespace
 
 Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
-  napi_add_async_cleanup_hook(env, Teardown, this, nullptr);
+  if (napi_get_uv_event_loop(env, &loop_) != napi_ok || loop_ == nullptr) {
+    napi_throw_error(env, nullptr, "nsbind: this environment has no event loop");
+    return;
+  }
+  worker_ = loop_ != uv_default_loop();
+  if (napi_add_async_cleanup_hook(env, Teardown, this, nullptr) != napi_ok) {
+    napi_throw_error(env, nullptr, "nsbind: cannot register its environment cleanup hook");
+    return;
+  }
+  Napi::Value requests = Requests(env), steps = StepNames(env), limits = Limits(env);
+  if (requests.IsEmpty() || steps.IsEmpty() || limits.IsEmpty()) return;
   DefineAddon(exports, {
                            InstanceMethod("open", &Addon::Open),
                            InstanceMethod("dup", &Addon::Dup),
@@ -69,110 +90,157 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("spawn", &Addon::Spawn),
                            InstanceMethod("kill", &Addon::Kill),
                            InstanceMethod("ref", &Addon::Ref),
-                           InstanceMethod("pipe", &Addon::Pipe),
-                           InstanceMethod("openDevNull", &Addon::OpenDevNull),
                            InstanceMethod("userName", &Addon::UserName),
                            InstanceMethod("bindNs", &Addon::BindNs),
                            InstanceMethod("umountDetach", &Addon::UmountDetach),
                            InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
                            InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
-                           InstanceValue("requests", Requests(env), napi_enumerable),
-                           InstanceValue("steps", StepNames(env), napi_enumerable),
+                           InstanceValue("requests", requests, napi_enumerable),
+                           InstanceValue("steps", steps, napi_enumerable),
+                           InstanceValue("limits", limits, napi_enumerable),
                        });
 }
 
 Addon::~Addon() = default;
 
 Napi::Value Addon::Open(const Napi::CallbackInfo& info) {
-  std::string path = info[0].As<Napi::String>().Utf8Value();
+  glue::Args args(info, "open", 1);
+  std::string path;
+  if (!args || !args.String(0, "path", &path)) return {};
   nsb_ns ns;
-  return NsResult(info.Env(), nsb_open(path.c_str(), &ns), ns);
+  return NsResult(args.env(), nsb_open(path.c_str(), &ns), ns);
 }
 
 Napi::Value Addon::Dup(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "dup", 1);
+  int fd;
+  if (!args || !args.Fd(0, &fd)) return {};
   nsb_ns ns;
-  return NsResult(info.Env(), nsb_dup(Int(info, 0), &ns), ns);
+  return NsResult(args.env(), nsb_dup(fd, &ns), ns);
 }
 
 Napi::Value Addon::Close(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_close(Int(info, 0)));
+  glue::Args args(info, "close", 1);
+  int fd;
+  if (!args || !args.Fd(0, &fd)) return {};
+  return glue::Number(args.env(), nsb_close(fd));
 }
 
 Napi::Value Addon::Unshare(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_unshare(Int(info, 0)));
+  glue::Args args(info, "unshare", 1);
+  int flags;
+  if (!args || !args.Int(0, "flags", 0, INT32_MAX, &flags)) return {};
+  return glue::Number(args.env(), nsb_unshare(flags));
 }
 
 Napi::Value Addon::Setns(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_setns(Int(info, 0), Int(info, 1)));
+  glue::Args args(info, "setns", 2);
+  int fd, nstype;
+  if (!args || !args.Fd(0, &fd) || !args.Int(1, "nstype", 0, INT32_MAX, &nstype)) return {};
+  return glue::Number(args.env(), nsb_setns(fd, nstype));
 }
 
 Napi::Value Addon::PidfdOpen(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_pidfd_open(Int(info, 0)));
+  glue::Args args(info, "pidfdOpen", 1);
+  int pid;
+  if (!args || !args.Int(0, "pid", 1, INT32_MAX, &pid)) return {};
+  return FdResult(args.env(), nsb_pidfd_open(pid));
 }
 
 Napi::Value Addon::Related(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "related", 2);
+  int fd;
+  nsb_request req;
+  if (!args || !args.Fd(0, &fd) || !Request(args, 1, &req)) return {};
   nsb_ns ns;
-  return NsResult(info.Env(), nsb_related(Int(info, 0), Req(info, 1), &ns), ns);
+  return NsResult(args.env(), nsb_related(fd, req, &ns), ns);
 }
 
 Napi::Value Addon::QueryInt(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_query_int(Int(info, 0), Req(info, 1), Int(info, 2)));
+  glue::Args args(info, "queryInt", 3);
+  int fd, arg;
+  nsb_request req;
+  if (!args || !args.Fd(0, &fd) || !Request(args, 1, &req) || !args.Int(2, "arg", 0, INT32_MAX, &arg)) return {};
+  return glue::Number(args.env(), nsb_query_int(fd, req, arg));
 }
 
 Napi::Value Addon::OwnerUid(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "ownerUid", 1);
+  int fd;
+  if (!args || !args.Fd(0, &fd)) return {};
   uint32_t uid = 0;
-  int r = nsb_owner_uid(Int(info, 0), &uid);
-  return Napi::Number::New(info.Env(), r < 0 ? static_cast<double>(r) : static_cast<double>(uid));
+  int r = nsb_owner_uid(fd, &uid);
+  return glue::Number(args.env(), r < 0 ? static_cast<double>(r) : static_cast<double>(uid));
 }
 
 Napi::Value Addon::QueryU64(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "queryU64", 2);
+  int fd;
+  nsb_request req;
+  if (!args || !args.Fd(0, &fd) || !Request(args, 1, &req)) return {};
   uint64_t v = 0;
-  int r = nsb_query_u64(Int(info, 0), Req(info, 1), &v);
-  if (r < 0) return Napi::Number::New(info.Env(), r);
-  return Napi::BigInt::New(info.Env(), v);
+  int r = nsb_query_u64(fd, req, &v);
+  return r < 0 ? glue::Number(args.env(), r) : glue::BigInt(args.env(), v);
 }
 
 // [fd (-1 for NS_MNT_GET_INFO), nr_mounts, mnt_ns_id, type, dev, ino]
 Napi::Value Addon::MntQuery(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+  glue::Args args(info, "mntQuery", 2);
+  int fd;
+  nsb_request req;
+  if (!args || !args.Fd(0, &fd) || !Request(args, 1, &req)) return {};
+  napi_env env = args.env();
   nsb_mnt_info mi = {};
   nsb_ns ns = {-1, 0, 0, 0};
-  int r = nsb_mnt_query(Int(info, 0), Req(info, 1), &mi, &ns);
-  if (r < 0) return Napi::Number::New(env, r);
-  Napi::Array a = Napi::Array::New(env, 6);
-  a.Set(0u, Napi::Number::New(env, ns.fd));
-  a.Set(1u, Napi::Number::New(env, mi.nr_mounts));
-  a.Set(2u, Napi::BigInt::New(env, mi.mnt_ns_id));
-  a.Set(3u, Napi::Number::New(env, ns.type));
-  a.Set(4u, Napi::Number::New(env, static_cast<double>(ns.dev)));
-  a.Set(5u, Napi::Number::New(env, static_cast<double>(ns.ino)));
+  int r = nsb_mnt_query(fd, req, &mi, &ns);
+  if (r < 0) return glue::Number(env, r);
+  Napi::Value a = glue::Out::Array(env)
+                      .Set(0u, ns.fd)
+                      .Set(1u, mi.nr_mounts)
+                      .Set(2u, glue::BigInt(env, mi.mnt_ns_id))
+                      .Set(3u, ns.type)
+                      .Set(4u, static_cast<double>(ns.dev))
+                      .Set(5u, static_cast<double>(ns.ino))
+                      .Value();
+  if (a.IsEmpty() && ns.fd >= 0) nsb_close(ns.fd);
   return a;
 }
 
-Napi::Value Addon::OpenCwd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), nsb_open_cwd()); }
+Napi::Value Addon::OpenCwd(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "openCwd", 0);
+  if (!args) return {};
+  return FdResult(args.env(), nsb_open_cwd());
+}
 
 Napi::Value Addon::Fchdir(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_fchdir(Int(info, 0)));
+  glue::Args args(info, "fchdir", 1);
+  int fd;
+  if (!args || !args.Fd(0, &fd)) return {};
+  return glue::Number(args.env(), nsb_fchdir(fd));
 }
 
 // [name, description] of a positive errno, or undefined when the C library has none.
 Napi::Value Addon::ErrnoName(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int err = Int(info, 0);
+  glue::Args args(info, "errnoName", 1);
+  int err;
+  if (!args || !args.Int(0, "errno", 0, INT32_MAX, &err)) return {};
   const char* name = nsb_errno_name(err);
   const char* description = nsb_errno_description(err);
-  if (!name || !description) return env.Undefined();
-  Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(0u, Napi::String::New(env, name));
-  a.Set(1u, Napi::String::New(env, description));
-  return a;
+  if (!name || !description) return glue::Undefined(args.env());
+  return glue::Out::Array(args.env())
+      .Set(0u, glue::Str(args.env(), name))
+      .Set(1u, glue::Str(args.env(), description))
+      .Value();
 }
 
 // The user name of a uid, or undefined when the C library knows none.
 Napi::Value Addon::UserName(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "userName", 1);
+  uint32_t uid;
+  if (!args || !args.Int(0, "uid", 0, UINT32_MAX, &uid)) return {};
   char name[256];
-  if (nsb_user_name(info[0].As<Napi::Number>().Uint32Value(), name, sizeof(name)) < 0) return info.Env().Undefined();
-  return Napi::String::New(info.Env(), name);
+  if (nsb_user_name(uid, name, sizeof(name)) < 0) return glue::Undefined(args.env());
+  return glue::Str(args.env(), name);
 }
 
 Napi::Value Addon::BindNs(const Napi::CallbackInfo& info) {

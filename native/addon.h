@@ -1,13 +1,14 @@
 // N-API glue for nsbind. The syscall logic lives in ns.c / spawn.c; this
-// layer only converts values. Per-environment state lives in the Addon
-// instance (napi_set_instance_data), so worker threads get their own.
+// layer only checks and converts values (glue.h). Per-environment state lives
+// in the Addon instance (napi_set_instance_data), so worker threads get their own.
 #ifndef NSBIND_ADDON_H
 #define NSBIND_ADDON_H
 
-#include <napi.h>
 #include <uv.h>
 
 #include <unordered_map>
+
+#include "glue.h"
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -31,24 +32,26 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Fchdir(const Napi::CallbackInfo& info);
   Napi::Value ErrnoName(const Napi::CallbackInfo& info);
 
+  Napi::Value UserName(const Napi::CallbackInfo& info);
+
   // spawn and the children it watches (spawn_addon.cc)
   struct Child;
   Napi::Value Spawn(const Napi::CallbackInfo& info);
   Napi::Value Kill(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
-  Napi::Value Pipe(const Napi::CallbackInfo& info);
-  Napi::Value OpenDevNull(const Napi::CallbackInfo& info);
-  static Napi::Array StepNames(Napi::Env env);
-  void Watch(Napi::Env env, int pidfd, Napi::Function on_exit);
+  static Napi::Value StepNames(napi_env env);
+  static Napi::Value Limits(napi_env env);
+  int Watch(napi_env env, int pidfd, napi_value on_exit);
   void Forget(Child* child);
   static void Teardown(napi_async_cleanup_hook_handle handle, void* data);
   static void OnReadable(uv_poll_t* handle, int status, int events);
 
-  Napi::Env env_;
+  napi_env env_;
+  uv_loop_t* loop_ = nullptr;                 // this environment's event loop
+  bool worker_ = false;                       // a worker's (not the main thread's) environment
   std::unordered_map<int, Child*> children_;  // by pidfd, this environment's live children
   int closing_ = 0;                           // watchers whose uv_close has not completed
   napi_async_cleanup_hook_handle teardown_ = nullptr;
-  Napi::Value UserName(const Napi::CallbackInfo& info);
   // bind mounts that keep namespaces, /run/netns (mount.c)
   Napi::Value BindNs(const Napi::CallbackInfo& info);
   Napi::Value UmountDetach(const Napi::CallbackInfo& info);

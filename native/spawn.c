@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -15,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLONE_PIDFD
@@ -36,36 +39,16 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* The namespaces clone(2) creates; a new time namespace is the child's unshare. */
+#define CLONE_CREATE \
+  (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 #define STACK_SIZE (128 * 1024)
+#define GUARD_SIZE 4096
+#define SHELL "/bin/sh"
 
-const char *const nsb_step_names[] = {
-    [NSB_STEP_NONE] = "none",
-    [NSB_STEP_PIPE] = "pipe",
-    [NSB_STEP_STACK] = "stack",
-    [NSB_STEP_CLONE] = "clone",
-    [NSB_STEP_SETGROUPS] = "setgroups",
-    [NSB_STEP_UID_MAP] = "uid_map",
-    [NSB_STEP_GID_MAP] = "gid_map",
-    [NSB_STEP_FDS] = "stdio",
-    [NSB_STEP_SETNS] = "setns",
-    [NSB_STEP_CREDS_JOIN] = "setresuid",
-    [NSB_STEP_UNSHARE_TIME] = "unshare:time",
-    [NSB_STEP_TIMENS_OFFSETS] = "timens_offsets",
-    [NSB_STEP_SETHOSTNAME] = "sethostname",
-    [NSB_STEP_SETDOMAINNAME] = "setdomainname",
-    [NSB_STEP_PROPAGATION] = "mount:/",
-    [NSB_STEP_CHROOT] = "chroot",
-    [NSB_STEP_MOUNT_PROC] = "mount:/proc",
-    [NSB_STEP_MOUNT_SYS] = "mount:/sys",
-    [NSB_STEP_CHDIR] = "chdir",
-    [NSB_STEP_SETSID] = "setsid",
-    [NSB_STEP_SETGID] = "setgid",
-    [NSB_STEP_SETUID] = "setuid",
-    [NSB_STEP_PDEATHSIG] = "prctl",
-    [NSB_STEP_EXEC] = "exec",
-    [NSB_STEP_RESTORE_PID] = "restore:pid",
-    NULL,
-};
+#define NSB_STEP_NAME(id, name) [NSB_STEP_##id] = name,
+const char *const nsb_step_names[NSB_STEP_COUNT] = {NSB_STEPS(NSB_STEP_NAME)};
+#undef NSB_STEP_NAME
 
 /* Child code runs on a foreign stack in the parent's memory: sanitizer
  * runtimes cannot track it (ASan's no-return handling misreads the stack),
@@ -123,6 +106,21 @@ struct kernel_sigaction {
   uint64_t mask;
 };
 
+/* What the child reads besides the request: prepared by the parent before the
+ * clone, written by nobody afterwards. The child's scratch is its own frame,
+ * plus sh_argv, an area of the child's mapping that only the child writes. */
+struct child {
+  const struct nsb_spawn_request *req;
+  const int *src; /* child fd i <- parent fd src[i], for i < req->nstdio */
+  int err_fd;     /* write end of the error pipe; it and sync_fd lie above every fd in src */
+  int err_read;   /* the error pipe's read end, which only the parent may hold */
+  int sync_fd;    /* read end of the go-ahead pipe (new user namespace), or -1 */
+  int sync_write; /* its write end, which only the parent may hold, or -1 */
+  pid_t ppid;     /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
+  int max_fd;     /* for the close-on-exec sweep when close_range(2) is missing */
+  char **sh_argv; /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+};
+
 /* The child calls no libc function at all (not even memcpy: a sanitizer
  * runtime would intercept it), so these three small loops stand in. */
 CHILD static size_t slen(const char *s) {
@@ -141,16 +139,17 @@ CHILD static int has_slash(const char *s) {
   return 0;
 }
 
-CHILD __attribute__((noreturn)) static void child_fail(struct nsb_spawn *s, int step, long err, int aux) {
+/* Every way out of the child before exec goes through here, with its step. */
+CHILD __attribute__((noreturn)) static void child_fail(const struct child *c, int step, long err, int aux) {
   struct report r = {step, (int32_t)-err, aux};
-  SYS(SYS_write, s->err_fd, &r, sizeof r);
+  SYS(SYS_write, c->err_fd, &r, sizeof r);
   for (;;) SYS(SYS_exit_group, 127);
 }
 
 #define TRY(step, call)                       \
   do {                                        \
     long r_ = (call);                         \
-    if (r_ < 0) child_fail(s, (step), r_, 0); \
+    if (r_ < 0) child_fail(c, (step), r_, 0); \
   } while (0)
 
 CHILD static long child_write_file(const char *path, const char *text) {
@@ -161,61 +160,61 @@ CHILD static long child_write_file(const char *path, const char *text) {
   return r;
 }
 
-/* Keep an internal fd out of the range stdio is being arranged into. */
-CHILD static int child_move_up(struct nsb_spawn *s, int fd) {
-  if (fd < 0 || fd >= s->nfds) return fd;
-  long r = SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, s->nfds);
-  if (r < 0) child_fail(s, NSB_STEP_FDS, r, 0);
-  return (int)r;
+/* Keep an fd out of the range stdio is being arranged into. */
+CHILD static int child_move_up(const struct child *c, int fd, int aux) {
+  int nfds = c->req->nstdio;
+  if (fd < nfds) {
+    long r = SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, nfds);
+    if (r < 0) child_fail(c, NSB_STEP_DUP, r, aux);
+    fd = (int)r;
+  }
+  return fd;
 }
 
-CHILD static void child_fds(struct nsb_spawn *s, int *src) {
-  s->err_fd = child_move_up(s, s->err_fd);
-  s->sync_fd = child_move_up(s, s->sync_fd);
-  for (int i = 0; i < s->njoin; i++) s->join[i].fd = child_move_up(s, s->join[i].fd);
-  /* sources below nfds could be overwritten by a dup2 into them: copy them up first */
-  for (int i = 0; i < s->nfds; i++) {
-    src[i] = s->fds[i];
-    if (src[i] >= 0 && src[i] < s->nfds && src[i] != i) src[i] = child_move_up(s, src[i]);
-  }
-  for (int i = 0; i < s->nfds; i++) {
-    if (src[i] < 0)
-      SYS(SYS_close, i);
-    else if (src[i] == i)
-      TRY(NSB_STEP_FDS, SYS(SYS_fcntl, i, F_SETFD, 0));
-    else
-      TRY(NSB_STEP_FDS, SYS(SYS_dup3, src[i], i, 0));
+/* Child fd i <- src[i]; join fds moved out of the way into join_fd. */
+CHILD static void child_fds(const struct child *c, int *join_fd) {
+  const struct nsb_spawn_request *q = c->req;
+  int src[NSB_MAX_STDIO];
+  for (int i = 0; i < q->njoin; i++) join_fd[i] = child_move_up(c, q->join[i].fd, -1);
+  /* sources below nstdio could be overwritten by a dup3 into them: copy them up first */
+  for (int i = 0; i < q->nstdio; i++) src[i] = c->src[i] == i ? i : child_move_up(c, c->src[i], i);
+  for (int i = 0; i < q->nstdio; i++) {
+    long r = src[i] == i ? SYS(SYS_fcntl, i, F_SETFD, 0) : SYS(SYS_dup3, src[i], i, 0);
+    if (r < 0) child_fail(c, NSB_STEP_DUP, r, i);
   }
   /* everything else the parent had open: close-on-exec */
-  if (SYS(SYS_close_range, s->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    for (int fd = s->nfds; fd <= s->max_fd; fd++) SYS(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+  if (SYS(SYS_close_range, q->nstdio, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    for (int fd = q->nstdio; fd <= c->max_fd; fd++) SYS(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
 }
 
-CHILD static void child_join(struct nsb_spawn *s) {
+CHILD static void child_join(const struct child *c, const int *join_fd) {
+  const struct nsb_spawn_request *q = c->req;
   int done[NSB_MAX_JOIN];
   int user = -1;
   /* nsenter's two passes: the user namespace last when we hold privilege (pass 0
-   * succeeds), first when we need it for the others (they fail in pass 0). */
-  for (int i = 0; i < s->njoin; i++) {
-    done[i] = 0;
-    if (s->join[i].nstype == CLONE_NEWUSER)
+   * succeeds), first when we need it for the others (they fail in pass 0). The
+   * pid namespace was the parent's to join. */
+  for (int i = 0; i < q->njoin; i++) {
+    int type = q->join[i].nstype;
+    done[i] = type == CLONE_NEWPID;
+    if (type == CLONE_NEWUSER)
       user = i;
-    else
-      done[i] = SYS(SYS_setns, s->join[i].fd, s->join[i].nstype) == 0;
+    else if (!done[i])
+      done[i] = SYS(SYS_setns, join_fd[i], type) == 0;
   }
   if (user >= 0) {
-    long r = SYS(SYS_setns, s->join[user].fd, CLONE_NEWUSER);
-    if (r < 0) child_fail(s, NSB_STEP_SETNS, r, CLONE_NEWUSER);
-    if (s->uid < 0 && s->gid < 0) { /* as nsenter: become root of the joined namespace */
+    long r = SYS(SYS_setns, join_fd[user], CLONE_NEWUSER);
+    if (r < 0) child_fail(c, NSB_STEP_SETNS, r, CLONE_NEWUSER);
+    if (q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become root of the joined namespace */
       SYS(SYS_setgroups, 0, 0);
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresgid, 0, 0, 0));
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresuid, 0, 0, 0));
     }
   }
-  for (int i = 0; i < s->njoin; i++) {
+  for (int i = 0; i < q->njoin; i++) {
     if (done[i] || i == user) continue;
-    long r = SYS(SYS_setns, s->join[i].fd, s->join[i].nstype);
-    if (r < 0) child_fail(s, NSB_STEP_SETNS, r, s->join[i].nstype);
+    long r = SYS(SYS_setns, join_fd[i], q->join[i].nstype);
+    if (r < 0) child_fail(c, NSB_STEP_SETNS, r, q->join[i].nstype);
   }
 }
 
@@ -223,7 +222,7 @@ CHILD static void child_join(struct nsb_spawn *s) {
  * devices of the network namespace the child is in by now. Where the old one
  * cannot be detached (a mount locked by a less privileged user namespace), the
  * new one goes on top, read-only if the old one was (the kernel demands it). */
-CHILD static void child_mount_sys(struct nsb_spawn *s) {
+CHILD static void child_mount_sys(const struct child *c) {
   unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   struct statfs st;
   if (SYS(SYS_umount2, "/sys", MNT_DETACH) < 0 && SYS(SYS_statfs, "/sys", &st) == 0 && (st.f_flags & ST_RDONLY))
@@ -231,15 +230,39 @@ CHILD static void child_mount_sys(struct nsb_spawn *s) {
   TRY(NSB_STEP_MOUNT_SYS, SYS(SYS_mount, "sysfs", "/sys", "sysfs", flags, 0));
 }
 
-/* execvp-like lookup without allocation: the path is built in s->exec_path. */
-CHILD __attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
-  long r;
-  if (has_slash(s->file)) {
-    r = SYS(SYS_execve, s->file, s->argv, s->envp);
-    child_fail(s, NSB_STEP_EXEC, r, 0);
+/* After PR_SET_PDEATHSIG: whether the parent is still there (had it gone
+ * before the prctl, no signal would come). In its pid namespace getppid()
+ * changes when it dies; from a new or a joined one it is 0 all along, the
+ * parent being outside. So the error pipe decides too: only the parent holds
+ * its read end (we closed our copy), and the spawning thread keeps it until
+ * we exec; without a reader, the write end polls POLLERR. */
+CHILD static int child_parent_alive(const struct child *c) {
+  if (SYS(SYS_getppid, 0) != c->ppid) return 0;
+  struct pollfd pfd = {c->err_fd, POLLOUT, 0};
+  struct timespec now = {0, 0};
+  return !(SYS(SYS_ppoll, &pfd, 1, &now, 0, 8) == 1 && (pfd.revents & POLLERR));
+}
+
+/* execve, and execvp's rule for a file the kernel does not recognise (no #!):
+ * it is a shell script, run by SHELL (as child_process, unshare, nsenter and
+ * shells run it). Returns the error of the file itself. */
+CHILD static long child_execve(const struct child *c, const char *path) {
+  const struct nsb_spawn_request *q = c->req;
+  long r = SYS(SYS_execve, path, q->argv, q->envp);
+  if (r == -ENOEXEC) {
+    c->sh_argv[1] = (char *)path;
+    SYS(SYS_execve, SHELL, c->sh_argv, q->envp);
   }
-  const char *p = s->path ? s->path : "/usr/local/bin:/usr/bin:/bin";
-  size_t flen = slen(s->file);
+  return r;
+}
+
+/* execvp-like lookup without allocation: each candidate path is built in this frame. */
+CHILD __attribute__((noreturn)) static void child_exec(const struct child *c) {
+  const struct nsb_spawn_request *q = c->req;
+  if (has_slash(q->file)) child_fail(c, NSB_STEP_EXEC, child_execve(c, q->file), 0);
+  char candidate[4096];
+  const char *p = q->path ? q->path : "/usr/local/bin:/usr/bin:/bin";
+  size_t flen = slen(q->file);
   long result = -ENOENT;
   for (;;) {
     const char *end = p;
@@ -249,72 +272,184 @@ CHILD __attribute__((noreturn)) static void child_exec(struct nsb_spawn *s) {
       p = ".";
       dlen = 1;
     }
-    if (dlen + 1 + flen + 1 <= sizeof s->exec_path) {
-      copy(s->exec_path, p, dlen);
-      s->exec_path[dlen] = '/';
-      copy(s->exec_path + dlen + 1, s->file, flen + 1);
-      r = SYS(SYS_execve, s->exec_path, s->argv, s->envp);
+    if (dlen + 1 + flen + 1 <= sizeof candidate) {
+      copy(candidate, p, dlen);
+      candidate[dlen] = '/';
+      copy(candidate + dlen + 1, q->file, flen + 1);
+      long r = child_execve(c, candidate);
       if (r == -EACCES)
         result = r;
       else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV && r != -ETIMEDOUT)
-        child_fail(s, NSB_STEP_EXEC, r, 0);
+        child_fail(c, NSB_STEP_EXEC, r, 0);
     }
     if (!*end) break;
     p = end + 1;
   }
-  child_fail(s, NSB_STEP_EXEC, result, 0);
+  child_fail(c, NSB_STEP_EXEC, result, 0);
 }
 
 CHILD static int child_main(void *arg) {
-  struct nsb_spawn *s = arg;
-  int src[s->nfds > 0 ? s->nfds : 1];
+  const struct child *c = arg;
+  const struct nsb_spawn_request *q = c->req;
   /* All signals arrive blocked; give every one its default action (the
    * parent's handlers are Node's code), and unblock just before exec. */
   struct kernel_sigaction dfl = {SIG_DFL, 0, 0, 0};
   for (int sig = 1; sig < 65; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) SYS(SYS_rt_sigaction, sig, &dfl, 0, 8);
+  /* our copies of the ends the parent keeps: their state must tell us about the parent alone */
+  SYS(SYS_close, c->err_read);
+  if (c->sync_write >= 0) SYS(SYS_close, c->sync_write);
 
-  child_fds(s, src);
-  if (s->sync_fd >= 0) { /* the parent writes our id maps, then says go */
+  int join_fd[NSB_MAX_JOIN];
+  child_fds(c, join_fd);
+  if (c->sync_fd >= 0) { /* the parent writes our id maps, then says go */
     char go;
-    if (SYS(SYS_read, s->sync_fd, &go, 1) != 1)
-      for (;;) SYS(SYS_exit_group, 127);
+    long r = SYS(SYS_read, c->sync_fd, &go, 1);
+    if (r != 1) child_fail(c, NSB_STEP_SYNC, r < 0 ? r : -EPIPE, 0);
   }
-  child_join(s);
-  if (s->new_time) {
+  child_join(c, join_fd);
+  if (q->new_time) {
     TRY(NSB_STEP_UNSHARE_TIME, SYS(SYS_unshare, CLONE_NEWTIME));
-    if (s->timens_offsets)
-      TRY(NSB_STEP_TIMENS_OFFSETS, child_write_file("/proc/self/timens_offsets", s->timens_offsets));
+    if (q->timens_offsets)
+      TRY(NSB_STEP_TIMENS_OFFSETS, child_write_file("/proc/self/timens_offsets", q->timens_offsets));
   }
-  if (s->hostname) TRY(NSB_STEP_SETHOSTNAME, SYS(SYS_sethostname, s->hostname, slen(s->hostname)));
-  if (s->domainname) TRY(NSB_STEP_SETDOMAINNAME, SYS(SYS_setdomainname, s->domainname, slen(s->domainname)));
-  if (s->propagation) TRY(NSB_STEP_PROPAGATION, SYS(SYS_mount, 0, "/", 0, MS_REC | s->propagation, 0));
-  if (s->root) {
-    TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, s->root));
-    if (!s->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
+  if (q->hostname) TRY(NSB_STEP_SETHOSTNAME, SYS(SYS_sethostname, q->hostname, slen(q->hostname)));
+  if (q->domainname) TRY(NSB_STEP_SETDOMAINNAME, SYS(SYS_setdomainname, q->domainname, slen(q->domainname)));
+  if (q->propagation) TRY(NSB_STEP_PROPAGATION, SYS(SYS_mount, 0, "/", 0, MS_REC | q->propagation, 0));
+  if (q->root) {
+    TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, q->root));
+    if (!q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
   }
-  if (s->mount_proc)
+  if (q->mount_proc)
     TRY(NSB_STEP_MOUNT_PROC, SYS(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0));
-  if (s->mount_sys) child_mount_sys(s);
-  if (s->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, s->cwd));
-  if (s->setsid) TRY(NSB_STEP_SETSID, SYS(SYS_setsid, 0));
-  if (s->gid >= 0 || s->uid >= 0) SYS(SYS_setgroups, 0, 0); /* may be refused (setgroups "deny"): fine */
-  if (s->gid >= 0) TRY(NSB_STEP_SETGID, SYS(SYS_setresgid, s->gid, s->gid, s->gid));
-  if (s->uid >= 0) TRY(NSB_STEP_SETUID, SYS(SYS_setresuid, s->uid, s->uid, s->uid));
-  if (s->pdeathsig) {
-    TRY(NSB_STEP_PDEATHSIG, SYS(SYS_prctl, PR_SET_PDEATHSIG, s->pdeathsig, 0, 0, 0));
-    /* the parent (thread) may have gone before the prctl: then go too */
-    if (!(s->clone_flags & CLONE_NEWPID) && SYS(SYS_getppid, 0) != s->parent)
-      for (;;) SYS(SYS_exit_group, 127);
+  if (q->mount_sys) child_mount_sys(c);
+  if (q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, q->cwd));
+  if (q->setsid) TRY(NSB_STEP_SETSID, SYS(SYS_setsid, 0));
+  if (q->gid != (gid_t)-1 || q->uid != (uid_t)-1)
+    SYS(SYS_setgroups, 0, 0); /* may be refused (setgroups "deny"): fine */
+  if (q->gid != (gid_t)-1) TRY(NSB_STEP_SETGID, SYS(SYS_setresgid, q->gid, q->gid, q->gid));
+  if (q->uid != (uid_t)-1) TRY(NSB_STEP_SETUID, SYS(SYS_setresuid, q->uid, q->uid, q->uid));
+  if (q->pdeathsig) {
+    TRY(NSB_STEP_PDEATHSIG, SYS(SYS_prctl, PR_SET_PDEATHSIG, q->pdeathsig, 0, 0, 0));
+    if (!child_parent_alive(c)) child_fail(c, NSB_STEP_PDEATHSIG, -ESRCH, 0);
   }
   uint64_t none = 0;
   SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
-  child_exec(s);
+  child_exec(c);
 }
 
 /* ---------------------------------------------------------------------------
  * Parent side: ordinary code.
  */
+
+long nsb_id_map_max(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  return (page > 0 ? page : 4096) - 1;
+}
+
+static int one_namespace(int flag) {
+  return (flag & (CLONE_CREATE | CLONE_NEWTIME)) == flag && flag != 0 && (flag & (flag - 1)) == 0;
+}
+
+/* The limits C keeps whatever its caller checked. */
+static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
+  int seen = 0;
+  res->step = NSB_STEP_REQUEST;
+  if (!q->file || !q->argv || !q->envp || (q->clone_flags & ~CLONE_CREATE) || q->njoin < 0 || q->njoin > NSB_MAX_JOIN ||
+      (q->njoin && !q->join) || q->nstdio < 0 || q->nstdio > NSB_MAX_STDIO || (q->nstdio && !q->stdio) ||
+      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)))
+    return -EINVAL;
+  for (int i = 0; i < q->njoin; i++) {
+    if (q->join[i].fd < 0 || !one_namespace(q->join[i].nstype) || (seen & q->join[i].nstype)) return -EINVAL;
+    seen |= q->join[i].nstype;
+  }
+  for (int i = 0; i < q->nstdio; i++)
+    if (q->stdio[i].kind > NSB_STDIO_PIPE_WRITE || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
+      return -EINVAL;
+  long max = nsb_id_map_max();
+  res->step = NSB_STEP_UID_MAP;
+  if (q->uid_map && (long)strlen(q->uid_map) > max) return -EINVAL;
+  res->step = NSB_STEP_GID_MAP;
+  if (q->gid_map && (long)strlen(q->gid_map) > max) return -EINVAL;
+  res->step = NSB_STEP_NONE;
+  return 0;
+}
+
+/* fd at or above floor (so that it cannot be a number the child's stdio
+ * names), or a negative errno; fd is consumed either way. */
+static int place(int fd, int floor) {
+  if (fd < 0) return -errno;
+  if (fd >= floor) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  int err = errno;
+  close(fd);
+  return moved < 0 ? -err : moved;
+}
+
+static int make_pipe(int fds[2], int floor) {
+  int raw[2];
+  if (pipe2(raw, O_CLOEXEC) < 0) return -errno;
+  fds[0] = place(raw[0], floor);
+  fds[1] = place(raw[1], floor);
+  if (fds[0] >= 0 && fds[1] >= 0) return 0;
+  int err = fds[0] < 0 ? fds[0] : fds[1];
+  for (int i = 0; i < 2; i++)
+    if (fds[i] >= 0) close(fds[i]);
+  fds[0] = fds[1] = -1;
+  return err;
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/* Everything nsb_spawn opens and maps, released in one place. */
+struct parent {
+  int err[2], sync[2];
+  int devnull;
+  int restore; /* the calling thread's pid_for_children, while it joins another */
+  int pidfd;
+  char *area; /* guard page, stack, then the child-only sh_argv */
+  size_t area_size;
+  int src[NSB_MAX_STDIO]; /* child fd i <- src[i] */
+};
+
+/* The fds the child's stdio is made of: the caller's (checked open), /dev/null
+ * and new pipes (above floor). Pipe ends for the parent go to res->stdio. */
+static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struct nsb_spawn_result *res, int floor) {
+  for (int i = 0; i < q->nstdio; i++) {
+    const struct nsb_stdio *e = &q->stdio[i];
+    int pipe[2];
+    int r = 0;
+    if (e->kind == NSB_STDIO_FD) {
+      p->src[i] = e->fd;
+    } else if (e->kind == NSB_STDIO_DEVNULL) {
+      if (p->devnull < 0 && (r = place(open("/dev/null", O_RDWR | O_CLOEXEC), floor)) >= 0) p->devnull = r;
+      p->src[i] = p->devnull;
+      if (r < 0) res->step = NSB_STEP_DEVNULL;
+    } else if ((r = make_pipe(pipe, floor)) == 0) {
+      int child_end = e->kind == NSB_STDIO_PIPE_READ ? 0 : 1;
+      p->src[i] = pipe[child_end];
+      res->stdio[i] = pipe[1 - child_end];
+    } else {
+      res->step = NSB_STEP_PIPE;
+    }
+    if (r < 0) {
+      res->aux = i;
+      return r;
+    }
+  }
+  return 0;
+}
+
+static void close_stdio(const struct nsb_spawn_request *q, struct parent *p, int *parent_ends) {
+  for (int i = 0; i < q->nstdio; i++) {
+    if (q->stdio[i].kind == NSB_STDIO_PIPE_READ || q->stdio[i].kind == NSB_STDIO_PIPE_WRITE) close_fd(&p->src[i]);
+    if (parent_ends) close_fd(&parent_ends[i]);
+  }
+  close_fd(&p->devnull);
+}
 
 static int proc_write(pid_t pid, const char *name, const char *text) {
   char path[64];
@@ -328,130 +463,177 @@ static int proc_write(pid_t pid, const char *name, const char *text) {
   return err;
 }
 
-static int write_maps(struct nsb_spawn *s, pid_t pid) {
+static int write_maps(const struct nsb_spawn_request *q, pid_t pid, struct nsb_spawn_result *res) {
   int r = 0;
-  if (s->setgroups && (r = proc_write(pid, "setgroups", s->setgroups)) < 0)
-    s->step = NSB_STEP_SETGROUPS;
-  else if (s->uid_map && (r = proc_write(pid, "uid_map", s->uid_map)) < 0)
-    s->step = NSB_STEP_UID_MAP;
-  else if (s->gid_map && (r = proc_write(pid, "gid_map", s->gid_map)) < 0)
-    s->step = NSB_STEP_GID_MAP;
+  if (q->setgroups && (r = proc_write(pid, "setgroups", q->setgroups)) < 0)
+    res->step = NSB_STEP_SETGROUPS;
+  else if (q->uid_map && (r = proc_write(pid, "uid_map", q->uid_map)) < 0)
+    res->step = NSB_STEP_UID_MAP;
+  else if (q->gid_map && (r = proc_write(pid, "gid_map", q->gid_map)) < 0)
+    res->step = NSB_STEP_GID_MAP;
   return r;
 }
 
-static void close_fd(int *fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
+/* The error pipe until EOF (the child exec'd: CLOEXEC, or died): a whole
+ * report means it failed at a step. */
+static int read_report(int fd, struct report *rep) {
+  size_t got = 0;
+  for (;;) {
+    char buf[sizeof *rep];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size_t take = got + (size_t)n > sizeof *rep ? sizeof *rep - got : (size_t)n;
+    memcpy((char *)rep + got, buf, take);
+    got += take;
+  }
+  return got == sizeof *rep;
 }
 
-int nsb_spawn(struct nsb_spawn *s) {
-  int errp[2] = {-1, -1}, syncp[2] = {-1, -1};
-  int pidfd = -1, r = 0;
-  s->step = NSB_STEP_NONE;
-  s->aux = 0;
-  s->pid = -1;
-  s->pidfd = -1;
-  s->parent = getpid();
-  struct rlimit nofile;
-  s->max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20;
-
-  if (pipe2(errp, O_CLOEXEC) < 0 || ((s->clone_flags & CLONE_NEWUSER) && pipe2(syncp, O_CLOEXEC) < 0)) {
-    r = -errno;
-    s->step = NSB_STEP_PIPE;
-    goto out;
+/* The clone, between joining the pid namespace for children and going back. */
+static pid_t clone_child(const struct nsb_spawn_request *q, struct parent *p, struct child *c,
+                         struct nsb_spawn_result *res, int floor, int *err) {
+  const struct nsb_join *pid_ns = NULL;
+  int use_vm = 1;
+  for (int i = 0; i < q->njoin; i++) {
+    if (q->join[i].nstype == CLONE_NEWPID) pid_ns = &q->join[i];
+    /* entering a time namespace needs a process that shares its memory with no other (EUSERS) */
+    if (q->join[i].nstype == CLONE_NEWTIME) use_vm = 0;
   }
-  char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    r = -errno;
-    s->step = NSB_STEP_STACK;
-    goto out;
-  }
-  mprotect(stack, 4096, PROT_NONE); /* guard page */
-  s->err_fd = errp[1];
-  s->sync_fd = syncp[0];
-
   /* Joining a pid namespace only changes pid_for_children: switch the calling
    * thread's for the clone and straight back. */
-  if (s->join_pid_fd >= 0 && setns(s->join_pid_fd, CLONE_NEWPID) < 0) {
-    r = -errno;
-    s->step = NSB_STEP_SETNS;
-    s->aux = CLONE_NEWPID;
-    goto unmap;
+  if (pid_ns) {
+    p->restore = place(open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC), floor);
+    if (p->restore < 0) {
+      *err = p->restore;
+      res->step = NSB_STEP_SAVE_PID;
+      return -1;
+    }
+    if (setns(pid_ns->fd, CLONE_NEWPID) < 0) {
+      *err = -errno;
+      res->step = NSB_STEP_SETNS;
+      res->aux = CLONE_NEWPID;
+      return -1;
+    }
   }
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int flags = s->clone_flags | CLONE_PIDFD | SIGCHLD | (s->use_vm ? CLONE_VM : 0);
-  pid_t pid = clone(child_main, stack + STACK_SIZE, flags, s, &pidfd);
-  int clone_err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (s->join_pid_fd >= 0 && setns(s->join_pid_restore_fd, CLONE_NEWPID) < 0) {
-    r = -errno;
-    s->step = NSB_STEP_RESTORE_PID;
-    if (pid > 0) {
-      nsb_pidfd_kill_reap(pidfd);
-      close(pidfd);
-    }
-    goto unmap;
-  }
-  close_fd(&errp[1]);
-  close_fd(&syncp[0]);
-  s->pid = pid; /* kept on failure too, for messages (the child is reaped by then) */
+  int flags = q->clone_flags | CLONE_PIDFD | SIGCHLD | (use_vm ? CLONE_VM : 0);
+  pid_t pid = clone(child_main, p->area + GUARD_SIZE + STACK_SIZE, flags, c, &p->pidfd);
   if (pid < 0) {
-    r = -clone_err;
-    s->step = NSB_STEP_CLONE;
-    goto unmap;
+    *err = -errno;
+    res->step = NSB_STEP_CLONE;
   }
-  if (syncp[1] >= 0) {
-    r = write_maps(s, pid);
-    if (r == 0 && write(syncp[1], "1", 1) != 1) {
-      r = -errno;
-      s->step = NSB_STEP_UID_MAP;
-    }
-    if (r < 0) {
-      nsb_pidfd_kill_reap(pidfd);
-      close(pidfd);
-      goto unmap;
-    }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid_ns && setns(p->restore, CLONE_NEWPID) < 0) {
+    *err = -errno;
+    res->step = NSB_STEP_RESTORE_PID;
+    if (pid > 0) nsb_pidfd_kill_reap(p->pidfd);
+    return -1;
   }
-
-  /* EOF: the child exec'd (CLOEXEC) or died. A report: it failed at a step. */
-  struct report rep;
-  size_t got = 0;
-  for (;;) {
-    char buf[sizeof rep];
-    ssize_t n = read(errp[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    size_t take = got + (size_t)n > sizeof rep ? sizeof rep - got : (size_t)n;
-    memcpy((char *)&rep + got, buf, take);
-    got += take;
-  }
-  if (got == sizeof rep) {
-    nsb_pidfd_kill_reap(pidfd);
-    close(pidfd);
-    r = -rep.err;
-    s->step = rep.step;
-    s->aux = rep.aux;
-    goto unmap;
-  }
-  s->pidfd = pidfd;
-
-unmap:
-  munmap(stack, STACK_SIZE); /* safe: the child has exec'd or is gone (EOF, or reaped) */
-out:
-  close_fd(&errp[0]);
-  close_fd(&errp[1]);
-  close_fd(&syncp[0]);
-  close_fd(&syncp[1]);
-  return r;
+  return pid;
 }
 
-int nsb_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
+int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
+  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, MAP_FAILED, 0, {0}};
+  struct report rep;
+  int r;
+  res->pid = -1;
+  res->pidfd = -1;
+  res->step = NSB_STEP_NONE;
+  res->aux = -1;
+  for (int i = 0; i < NSB_MAX_STDIO; i++) res->stdio[i] = -1;
+  if ((r = check_request(q, res)) < 0) return r;
+  for (int i = 0; i < q->nstdio; i++) p.src[i] = -1;
 
-int nsb_open_devnull(void) {
-  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  return fd < 0 ? -errno : fd;
+  /* Every fd given for stdio must be open, and nothing made here may take its
+   * number (another thread could close it meanwhile): what nsb_spawn opens
+   * lies above all of them, and above the child fds stdio is arranged into. */
+  int floor = q->nstdio;
+  for (int i = 0; i < q->nstdio; i++) {
+    if (q->stdio[i].kind != NSB_STDIO_FD) continue;
+    if (fcntl(q->stdio[i].fd, F_GETFD) < 0) {
+      res->step = NSB_STEP_STDIO;
+      res->aux = i;
+      return -errno;
+    }
+    if (q->stdio[i].fd >= floor) floor = q->stdio[i].fd + 1;
+  }
+  if ((r = make_pipe(p.err, floor)) < 0 || ((q->clone_flags & CLONE_NEWUSER) && (r = make_pipe(p.sync, floor)) < 0)) {
+    res->step = NSB_STEP_PIPE;
+    goto out;
+  }
+  if ((r = open_stdio(q, &p, res, floor)) < 0) goto out;
+
+  int argc = 0;
+  while (q->argv[argc]) argc++;
+  p.area_size = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
+  p.area = mmap(NULL, p.area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (p.area == MAP_FAILED) {
+    r = -errno;
+    res->step = NSB_STEP_STACK;
+    goto out;
+  }
+  mprotect(p.area, GUARD_SIZE, PROT_NONE);
+  char **sh_argv = (char **)(p.area + GUARD_SIZE + STACK_SIZE);
+  sh_argv[0] = SHELL;
+  for (int i = 1; i < argc; i++) sh_argv[i + 1] = q->argv[i];
+  sh_argv[argc > 1 ? argc + 1 : 2] = NULL;
+
+  int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
+  for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
+  struct rlimit nofile;
+  const struct child c = {
+      .req = q,
+      .src = p.src,
+      .err_fd = p.err[1],
+      .err_read = p.err[0],
+      .sync_fd = p.sync[0],
+      .sync_write = p.sync[1],
+      .ppid = new_pid ? 0 : getpid(),
+      .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
+      .sh_argv = sh_argv,
+  };
+  pid_t pid = clone_child(q, &p, (struct child *)&c, res, floor, &r);
+  if (pid < 0) goto out;
+  res->pid = pid; /* kept on failure too, for messages (the child is reaped by then) */
+
+  /* Until the child has exec'd or is gone, what it reads stays as it is (p.src
+   * too: its stdio ends are closed at the end). Its pipe ends in c are copies. */
+  close_fd(&p.err[1]);
+  close_fd(&p.sync[0]);
+  if (p.sync[1] >= 0) {
+    r = write_maps(q, pid, res);
+    if (r == 0 && write(p.sync[1], "", 1) != 1) {
+      r = -errno;
+      res->step = NSB_STEP_SYNC;
+    }
+    if (r < 0) goto kill;
+  }
+  if (read_report(p.err[0], &rep)) {
+    r = -rep.err;
+    res->step = rep.step;
+    res->aux = rep.aux;
+    goto kill;
+  }
+  res->pidfd = p.pidfd;
+  p.pidfd = -1;
+  r = 0;
+  goto out;
+
+kill:
+  nsb_pidfd_kill_reap(p.pidfd);
+out:
+  close_stdio(q, &p, r < 0 ? res->stdio : NULL);
+  close_fd(&p.pidfd);
+  close_fd(&p.restore);
+  for (int i = 0; i < 2; i++) {
+    close_fd(&p.err[i]);
+    close_fd(&p.sync[i]);
+  }
+  if (p.area != MAP_FAILED) munmap(p.area, p.area_size); /* safe: the child has exec'd or is gone (EOF, or reaped) */
+  return r;
 }
 
 int nsb_pidfd_kill(int pidfd, int sig) { return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0; }

@@ -3,8 +3,8 @@
  * copying the parent. The child is a CLONE_VM clone on its own stack that runs
  * only async-signal-safe code over memory prepared before the clone (no
  * malloc, no locks, raw syscalls that leave errno alone), like posix_spawn.
- * Setup failures come back through a CLOEXEC pipe as {step, errno, aux}.
- * No N-API types here.
+ * It reads the request and writes nothing in it. Setup failures come back
+ * through a CLOEXEC pipe as {step, errno, aux}. No N-API types here.
  */
 #ifndef NSBIND_SPAWN_H
 #define NSBIND_SPAWN_H
@@ -16,55 +16,85 @@
 extern "C" {
 #endif
 
-/* Where a spawn failed. aux carries the namespace flag for NSB_STEP_SETNS. */
-enum nsb_step {
-  NSB_STEP_NONE,
-  NSB_STEP_PIPE,
-  NSB_STEP_STACK,
-  NSB_STEP_CLONE,
-  NSB_STEP_SETGROUPS,  /* parent: /proc/PID/setgroups */
-  NSB_STEP_UID_MAP,    /* parent: /proc/PID/uid_map */
-  NSB_STEP_GID_MAP,    /* parent: /proc/PID/gid_map */
-  NSB_STEP_FDS,        /* child: arranging stdio */
-  NSB_STEP_SETNS,      /* child (or parent, for pid): joining aux */
-  NSB_STEP_CREDS_JOIN, /* child: becoming root in a joined user namespace */
-  NSB_STEP_UNSHARE_TIME,
-  NSB_STEP_TIMENS_OFFSETS,
-  NSB_STEP_SETHOSTNAME,
-  NSB_STEP_SETDOMAINNAME,
-  NSB_STEP_PROPAGATION, /* mount(NULL, "/", MS_REC|MS_PRIVATE…) */
-  NSB_STEP_CHROOT,
-  NSB_STEP_MOUNT_PROC,
-  NSB_STEP_MOUNT_SYS,
-  NSB_STEP_CHDIR,
-  NSB_STEP_SETSID,
-  NSB_STEP_SETGID,
-  NSB_STEP_SETUID,
-  NSB_STEP_PDEATHSIG,
-  NSB_STEP_EXEC,
-  NSB_STEP_RESTORE_PID, /* parent: back to its own pid_for_children after the clone */
+/*
+ * Where a spawn fails, in the order it happens: one list, expanded into enum
+ * nsb_step and nsb_step_names. lib/spawn-steps.ts has one row per name (the
+ * syscall, the path and the hint a failure reports). A new step is a line
+ * here and a row there.
+ */
+#define NSB_STEPS(X)                                                                                       \
+  X(NONE, "none")                                                                                          \
+  X(REQUEST, "request")   /* parent: a request outside the limits below */                                 \
+  X(STDIO, "stdio")       /* parent: an fd given for stdio is not open (aux: child fd) */                  \
+  X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                   \
+  X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                \
+  X(STACK, "stack")       /* parent: the child's stack and scratch area */                                 \
+  X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                          \
+  X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                      \
+  X(CLONE, "clone")                                                                                        \
+  X(RESTORE_PID, "restore:pid") /* parent: back to its pid_for_children after the clone */                 \
+  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups */                                          \
+  X(UID_MAP, "uid_map")         /* parent: /proc/PID/uid_map (also: a map of a page or more) */            \
+  X(GID_MAP, "gid_map")         /* parent: /proc/PID/gid_map */                                            \
+  X(SYNC, "sync")               /* the go-ahead after the id maps: the parent's write, the child's read */ \
+  X(DUP, "dup")                 /* child: arranging stdio (aux: the child fd, or -1) */                    \
+  X(CREDS_JOIN, "setresuid")    /* child: becoming root in a joined user namespace */                      \
+  X(UNSHARE_TIME, "unshare:time")                                                                          \
+  X(TIMENS_OFFSETS, "timens_offsets")                                                                      \
+  X(SETHOSTNAME, "sethostname")                                                                            \
+  X(SETDOMAINNAME, "setdomainname")                                                                        \
+  X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                   \
+  X(CHROOT, "chroot")                                                                                      \
+  X(MOUNT_PROC, "mount:/proc")                                                                             \
+  X(MOUNT_SYS, "mount:/sys")                                                                               \
+  X(CHDIR, "chdir")                                                                                        \
+  X(SETSID, "setsid")                                                                                      \
+  X(SETGID, "setgid")                                                                                      \
+  X(SETUID, "setuid")                                                                                      \
+  X(PDEATHSIG, "prctl") /* child: PR_SET_PDEATHSIG, and the parent still there */                          \
+  X(EXEC, "exec")                                                                                          \
+  X(WATCH, "watch") /* glue: watching the pidfd on the event loop */
+
+#define NSB_STEP_ENUM(id, name) NSB_STEP_##id,
+enum nsb_step { NSB_STEPS(NSB_STEP_ENUM) NSB_STEP_COUNT };
+#undef NSB_STEP_ENUM
+
+/* Names for enum nsb_step, as spawn errors report them. */
+extern const char *const nsb_step_names[NSB_STEP_COUNT];
+
+/* Limits nsb_spawn enforces itself (NSB_STEP_REQUEST). */
+#define NSB_MAX_JOIN 8 /* one per namespace type */
+#define NSB_MAX_STDIO 1024
+
+/* What a child fd is made of. */
+enum nsb_stdio_kind {
+  NSB_STDIO_FD,         /* a duplicate of the parent's fd `fd` */
+  NSB_STDIO_DEVNULL,    /* /dev/null, read-write */
+  NSB_STDIO_PIPE_READ,  /* a new pipe the child reads; the parent gets the write end */
+  NSB_STDIO_PIPE_WRITE, /* a new pipe the child writes; the parent gets the read end */
 };
 
-#define NSB_MAX_JOIN 8
+struct nsb_stdio {
+  enum nsb_stdio_kind kind;
+  int fd; /* NSB_STDIO_FD only */
+};
 
 struct nsb_join {
   int fd;     /* an open namespace file */
-  int nstype; /* its CLONE_NEW* flag */
+  int nstype; /* its CLONE_NEW* flag; CLONE_NEWPID is joined by the parent around the clone */
 };
 
-struct nsb_spawn {
-  /* --- in: prepared by the caller, read by the child --- */
+/* What to start: read by nsb_spawn and the child, written by neither. */
+struct nsb_spawn_request {
   const char *file; /* program: a path, or a name looked up in `path` */
   char *const *argv;
   char *const *envp;
-  const char *path;                   /* PATH for the lookup (NULL: a default) */
-  int clone_flags;                    /* CLONE_NEW* for clone(2); never CLONE_NEWTIME */
-  int new_time;                       /* unshare(CLONE_NEWTIME) in the child */
-  const char *timens_offsets;         /* "1 S N\n7 S N\n" or NULL */
-  struct nsb_join join[NSB_MAX_JOIN]; /* joined in the child, user namespace handled as nsenter does */
+  const char *path;            /* PATH for the lookup (NULL: a default) */
+  int clone_flags;             /* CLONE_NEW* for clone(2); never CLONE_NEWTIME */
+  int new_time;                /* unshare(CLONE_NEWTIME) in the child */
+  const char *timens_offsets;  /* "1 S N\n7 S N\n" or NULL */
+  const struct nsb_join *join; /* in join order; the user namespace is handled as nsenter does */
   int njoin;
-  int join_pid_fd;         /* >= 0: pid namespace to create the child in (parent-side) */
-  int join_pid_restore_fd; /* the calling thread's pid_for_children, to go back to */
   const char *hostname;
   const char *domainname;
   unsigned long propagation; /* 0, or MS_PRIVATE/MS_SLAVE/MS_SHARED (applied with MS_REC to "/") */
@@ -73,44 +103,35 @@ struct nsb_spawn {
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
   const char *cwd;
   int setsid;
-  int uid, gid;   /* -1: unchanged */
-  int pdeathsig;  /* 0: none */
-  const int *fds; /* child fd i <- parent fd fds[i]; -1 leaves i closed */
-  int nfds;
-  int use_vm; /* CLONE_VM (0 only where the kernel demands a private mm: joining a time ns) */
+  uid_t uid;                     /* (uid_t)-1: unchanged */
+  gid_t gid;                     /* (gid_t)-1: unchanged */
+  int pdeathsig;                 /* 0: none */
+  const struct nsb_stdio *stdio; /* child fd i is made of stdio[i] */
+  int nstdio;
   /* parent-side writes while the child waits (new user namespace) */
   const char *setgroups; /* "deny" or NULL */
   const char *uid_map;
   const char *gid_map;
+};
 
-  /* --- out --- */
-  pid_t pid; /* also on failure, when the clone happened (the child is reaped) */
+struct nsb_spawn_result {
+  pid_t pid; /* also on failure, when the clone happened (the child is reaped by then) */
   int pidfd;
   int step; /* enum nsb_step of a failure */
   int aux;
-
-  /* --- child scratch, inside the prepared struct so the child allocates nothing --- */
-  char exec_path[4096];
-  int err_fd;
-  int sync_fd;
-  pid_t parent;
-  int max_fd; /* for the close-on-exec sweep when close_range(2) is missing */
+  int stdio[NSB_MAX_STDIO]; /* the parent's end of each stdio pipe, -1 for the other entries */
 };
 
-/* Names for enum nsb_step, as spawn errors report them (NULL-terminated). */
-extern const char *const nsb_step_names[];
+/* The most bytes one uid_map or gid_map write may have (the kernel takes less than a page). */
+long nsb_id_map_max(void);
 
-/* Returns 0 (pid, pidfd filled) or a negative errno with step/aux set; on
- * failure no child is left (killed and reaped) and no fd is leaked. */
-int nsb_spawn(struct nsb_spawn *s);
+/* Returns 0 (pid, pidfd, stdio filled) or a negative errno with step/aux set;
+ * on failure no child is left (killed and reaped) and no fd is leaked. */
+int nsb_spawn(const struct nsb_spawn_request *req, struct nsb_spawn_result *res);
 
-/* A CLOEXEC pipe for stdio: fds[0] read end, fds[1] write end. */
-int nsb_pipe(int fds[2]);
-/* /dev/null, read-write, for stdio 'ignore'. */
-int nsb_open_devnull(void);
 /* pidfd_send_signal(2). */
 int nsb_pidfd_kill(int pidfd, int sig);
-/* Reap without blocking: 1 and code/signal when the child has exited, 0 if not yet. */
+/* Reap without blocking: 1 and code/signal when the child has exited, 0 if not yet, or a negative errno. */
 int nsb_pidfd_reap(int pidfd, int *code, int *signal);
 /* Kill and reap (blocking), leaving the pidfd open: for a child whose owner goes away. */
 void nsb_pidfd_kill_reap(int pidfd);

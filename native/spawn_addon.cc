@@ -1,139 +1,271 @@
-// N-API glue for spawn: converts the prepared options into struct nsb_spawn,
-// and watches each child's pidfd on the calling thread's event loop (uv_poll),
-// reaping it with waitid(P_PIDFD) — no SIGCHLD handler, no pool thread.
-#include <uv.h>
-
-#include <memory>
+// N-API glue for spawn: checks and converts the request into struct
+// nsb_spawn_request, and watches each child's pidfd on the calling thread's
+// event loop (uv_poll), reaping it with waitid(P_PIDFD) — no SIGCHLD handler,
+// no pool thread.
+#include <deque>
 #include <string>
 #include <vector>
 
 #include "addon.h"
 #include "spawn.h"
 
+// The JS function a child's exit is reported to, with its async context.
+struct Callback {
+  napi_ref fn = nullptr;
+  napi_async_context context = nullptr;
+
+  bool Make(napi_env env, napi_value function) {
+    napi_value name;
+    return napi_create_reference(env, function, 1, &fn) == napi_ok &&
+           napi_create_string_utf8(env, "nsbind:spawn", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+           napi_async_init(env, nullptr, name, &context) == napi_ok;
+  }
+  void Release(napi_env env) {  // nothing is left to do when these fail
+    if (fn) napi_delete_reference(env, fn);
+    if (context) napi_async_destroy(env, context);
+    fn = nullptr;
+    context = nullptr;
+  }
+};
+
 struct Addon::Child {
   uv_poll_t poll;
   int pidfd;
   Addon* addon;
-  Napi::FunctionReference on_exit;
-  std::unique_ptr<Napi::AsyncContext> context;
+  Callback on_exit;
 };
 
 namespace {
 
-// Owns the strings and arrays a struct nsb_spawn points into.
-class Prepared {
+// argv and envp entries: more than execve(2) can take (its strings and pointers fit in 6 MiB).
+constexpr uint32_t kMaxArgs = 1 << 20;
+
+// A struct nsb_spawn_request read from the request object, with the strings
+// and arrays it points into.
+class Request {
  public:
-  const char* Str(Napi::Object o, const char* key) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsString()) return nullptr;
-    strings_.push_back(std::make_unique<std::string>(v.As<Napi::String>().Utf8Value()));
-    return strings_.back()->c_str();
+  explicit Request(napi_env env) : env_(env) {}
+
+  bool Read(napi_value o) {
+    o_ = o;
+    return Str("file", &q.file) && Strings("argv", &q.argv) && Strings("envp", &q.envp) && Optional("path", &q.path) &&
+           Int("cloneFlags", 0, INT32_MAX, &q.clone_flags) && Flag("newTime", &q.new_time) &&
+           Optional("timensOffsets", &q.timens_offsets) && Joins() && Optional("hostname", &q.hostname) &&
+           Optional("domainname", &q.domainname) && Int("propagation", 0, INT32_MAX, &q.propagation) &&
+           Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
+           Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
+           Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
+           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map);
   }
-  char* const* StrArray(Napi::Object o, const char* key) {
-    Napi::Array a = o.Get(key).As<Napi::Array>();
-    auto& vec = arrays_.emplace_back();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      strings_.push_back(std::make_unique<std::string>(a.Get(i).As<Napi::String>().Utf8Value()));
-      vec.push_back(strings_.back()->data());
-    }
-    vec.push_back(nullptr);
-    return vec.data();
-  }
-  const int* IntArray(Napi::Object o, const char* key, int* count) {
-    Napi::Array a = o.Get(key).As<Napi::Array>();
-    auto& vec = ints_.emplace_back();
-    for (uint32_t i = 0; i < a.Length(); i++) vec.push_back(a.Get(i).As<Napi::Number>().Int32Value());
-    *count = static_cast<int>(vec.size());
-    return vec.data();
-  }
+
+  nsb_spawn_request q{};
 
  private:
-  std::vector<std::unique_ptr<std::string>> strings_;
-  std::vector<std::vector<char*>> arrays_;
-  std::vector<std::vector<int>> ints_;
+  std::string Name(const std::string& key) const { return "spawn: request." + key; }
+  bool Get(const char* key, napi_value* v) const { return glue::Get(env_, o_, key, v); }
+
+  bool Str(const char* key, const char** out) {
+    napi_value v;
+    return Get(key, &v) && StrValue(v, Name(key), out);
+  }
+  bool StrValue(napi_value v, const std::string& name, const char** out) {
+    std::string& s = strings_.emplace_back();
+    if (!glue::String(env_, v, name, &s)) return false;
+    *out = s.c_str();
+    return true;
+  }
+  // Absent (undefined): NULL.
+  bool Optional(const char* key, const char** out) {
+    napi_value v;
+    if (!Get(key, &v)) return false;
+    *out = nullptr;
+    return glue::Is(env_, v, napi_undefined) || StrValue(v, Name(key), out);
+  }
+  bool Strings(const char* key, char* const** out) {
+    napi_value a, e;
+    uint32_t n;
+    if (!Get(key, &a) || !glue::Array(env_, a, Name(key), kMaxArgs, &n)) return false;
+    std::vector<char*>& vec = arrays_.emplace_back();
+    for (uint32_t i = 0; i < n; i++) {
+      const char* s;
+      if (!glue::Element(env_, a, i, &e) || !StrValue(e, Name(key) + "[" + std::to_string(i) + "]", &s)) return false;
+      vec.push_back(const_cast<char*>(s));
+    }
+    vec.push_back(nullptr);
+    *out = vec.data();
+    return true;
+  }
+  template <typename T>
+  bool Int(const char* key, int64_t min, int64_t max, T* out) {
+    napi_value v;
+    return Get(key, &v) && glue::Int(env_, v, Name(key), min, max, out);
+  }
+  bool Flag(const char* key, int* out) {
+    napi_value v;
+    bool b;
+    if (!Get(key, &v) || !glue::Bool(env_, v, Name(key), &b)) return false;
+    *out = b;
+    return true;
+  }
+  // A uid or gid; absent: (uid_t)-1, "unchanged" (never a value JS may pass).
+  template <typename T>
+  bool Id(const char* key, T* out) {
+    napi_value v;
+    if (!Get(key, &v)) return false;
+    *out = static_cast<T>(-1);
+    return glue::Is(env_, v, napi_undefined) || glue::Int(env_, v, Name(key), 0, UINT32_MAX - 1, out);
+  }
+  // [{ fd, nstype }] in join order.
+  bool Joins() {
+    napi_value a, e, v;
+    uint32_t n;
+    if (!Get("join", &a) || !glue::Array(env_, a, Name("join"), NSB_MAX_JOIN, &n)) return false;
+    join_.resize(n);
+    for (uint32_t i = 0; i < n; i++) {
+      std::string name = Name("join") + "[" + std::to_string(i) + "]";
+      if (!glue::Element(env_, a, i, &e)) return false;
+      if (!glue::Is(env_, e, napi_object)) return glue::TypeError(env_, name + " must be an object");
+      if (!glue::Get(env_, e, "fd", &v) || !glue::Int(env_, v, name + ".fd", 0, INT32_MAX, &join_[i].fd) ||
+          !glue::Get(env_, e, "nstype", &v) || !glue::Int(env_, v, name + ".nstype", 1, INT32_MAX, &join_[i].nstype))
+        return false;
+    }
+    q.join = join_.data();
+    q.njoin = static_cast<int>(n);
+    return true;
+  }
+  // Child fd i: a parent fd, or 'devnull', 'pipe:read' (the child reads it), 'pipe:write'.
+  bool Stdio() {
+    napi_value a, e;
+    uint32_t n;
+    if (!Get("stdio", &a) || !glue::Array(env_, a, Name("stdio"), NSB_MAX_STDIO, &n)) return false;
+    stdio_.resize(n);
+    for (uint32_t i = 0; i < n; i++) {
+      std::string name = Name("stdio") + "[" + std::to_string(i) + "]", kind;
+      if (!glue::Element(env_, a, i, &e)) return false;
+      if (glue::Is(env_, e, napi_number)) {
+        stdio_[i].kind = NSB_STDIO_FD;
+        if (!glue::Int(env_, e, name, 0, INT32_MAX, &stdio_[i].fd)) return false;
+        continue;
+      }
+      if (!glue::String(env_, e, name, &kind)) return false;
+      if (kind == "devnull")
+        stdio_[i].kind = NSB_STDIO_DEVNULL;
+      else if (kind == "pipe:read")
+        stdio_[i].kind = NSB_STDIO_PIPE_READ;
+      else if (kind == "pipe:write")
+        stdio_[i].kind = NSB_STDIO_PIPE_WRITE;
+      else
+        return glue::TypeError(env_, name + " must be an fd, 'devnull', 'pipe:read' or 'pipe:write'");
+    }
+    q.stdio = stdio_.data();
+    q.nstdio = static_cast<int>(n);
+    return true;
+  }
+
+  napi_env env_;
+  napi_value o_ = nullptr;
+  std::deque<std::string> strings_;  // a deque: what q points into never moves
+  std::deque<std::vector<char*>> arrays_;
+  std::vector<nsb_join> join_;
+  std::vector<nsb_stdio> stdio_;
 };
 
-int Int(Napi::Object o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
+Napi::Value StepName(napi_env env, int step) {
+  return glue::Str(env, step >= 0 && step < NSB_STEP_COUNT ? nsb_step_names[step] : "unknown");
+}
 
 }  // namespace
 
-// spawn(options, onExit(code, signal)) -> [pid, pidfd] | [-errno, step, aux, pid]
+// spawn(request, onExit(status)) -> { pid, pidfd, stdio } | { errno, step, aux, pid }
+// status: { code, signal } once reaped (code -1 when signalled), or { errno, syscall }
+// when the exit could not be read.
 Napi::Value Addon::Spawn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
-  Prepared p;
-  struct nsb_spawn s {};
-  s.file = p.Str(o, "file");
-  s.argv = p.StrArray(o, "argv");
-  s.envp = p.StrArray(o, "envp");
-  s.path = p.Str(o, "path");
-  s.clone_flags = Int(o, "cloneFlags");
-  s.new_time = Int(o, "newTime");
-  s.timens_offsets = p.Str(o, "timensOffsets");
-  int njoin = 0;
-  const int* join = p.IntArray(o, "join", &njoin);  // [fd, nstype, fd, nstype, …]
-  s.njoin = njoin / 2 < NSB_MAX_JOIN ? njoin / 2 : NSB_MAX_JOIN;
-  for (int i = 0; i < s.njoin; i++) s.join[i] = {join[2 * i], join[2 * i + 1]};
-  s.join_pid_fd = Int(o, "joinPid");
-  s.join_pid_restore_fd = Int(o, "joinPidRestore");
-  s.hostname = p.Str(o, "hostname");
-  s.domainname = p.Str(o, "domainname");
-  s.propagation = static_cast<unsigned long>(Int(o, "propagation"));
-  s.root = p.Str(o, "root");
-  s.mount_proc = Int(o, "mountProc");
-  s.mount_sys = Int(o, "mountSys");
-  s.cwd = p.Str(o, "cwd");
-  s.setsid = Int(o, "setsid");
-  s.uid = Int(o, "uid");
-  s.gid = Int(o, "gid");
-  s.pdeathsig = Int(o, "pdeathsig");
-  s.fds = p.IntArray(o, "fds", &s.nfds);
-  s.use_vm = Int(o, "useVm");
-  s.setgroups = p.Str(o, "setgroups");
-  s.uid_map = p.Str(o, "uidMap");
-  s.gid_map = p.Str(o, "gidMap");
-  if (env.IsExceptionPending()) return env.Undefined();
+  glue::Args args(info, "spawn", 2);
+  napi_env env = args.env();
+  napi_value o, on_exit;
+  if (!args || !args.Object(0, "request", &o) || !args.Function(1, "onExit", &on_exit)) return {};
+  Request request(env);
+  if (!request.Read(o)) return {};
 
-  int r = nsb_spawn(&s);
-  Napi::Array out = Napi::Array::New(env, r < 0 ? 4 : 2);
-  if (r < 0) {
-    out.Set(0u, r);
-    out.Set(1u, s.step);
-    out.Set(2u, s.aux);
-    out.Set(3u, static_cast<double>(s.pid));
-    return out;
+  nsb_spawn_result res;
+  int r = nsb_spawn(&request.q, &res);
+  if (r == 0 && (r = Watch(env, res.pidfd, on_exit)) < 0) {
+    res.step = NSB_STEP_WATCH;
+    for (int i = 0; i < request.q.nstdio; i++)
+      if (res.stdio[i] >= 0) close(res.stdio[i]);
   }
-  Watch(env, s.pidfd, info[1].As<Napi::Function>());
-  out.Set(0u, static_cast<double>(s.pid));
-  out.Set(1u, s.pidfd);
+  if (r < 0)
+    return glue::Out::Object(env)
+        .Set("errno", r)
+        .Set("step", StepName(env, res.step))
+        .Set("aux", res.aux)
+        .Set("pid", static_cast<double>(res.pid))
+        .Value();
+  glue::Out stdio = glue::Out::Array(env);
+  for (int i = 0; i < request.q.nstdio; i++) stdio.Set(static_cast<uint32_t>(i), res.stdio[i]);
+  Napi::Value out = glue::Out::Object(env)
+                        .Set("pid", static_cast<double>(res.pid))
+                        .Set("pidfd", res.pidfd)
+                        .Set("stdio", stdio.Value())
+                        .Value();
+  if (out.IsEmpty())  // JS will never own the pipe ends; the child stays watched (and reaped)
+    for (int i = 0; i < request.q.nstdio; i++)
+      if (res.stdio[i] >= 0) close(res.stdio[i]);
   return out;
 }
 
-void Addon::Watch(Napi::Env env, int pidfd, Napi::Function on_exit) {
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
+// Watch pidfd on this environment's loop; on failure the child is killed and
+// reaped and the pidfd closed.
+int Addon::Watch(napi_env env, int pidfd, napi_value on_exit) {
   auto* child = new Child{};
   child->pidfd = pidfd;
   child->addon = this;
-  child->on_exit = Napi::Persistent(on_exit);
-  child->context = std::make_unique<Napi::AsyncContext>(env, "nsbind:spawn");
-  uv_poll_init(loop, &child->poll, pidfd);
   child->poll.data = child;
-  uv_poll_start(&child->poll, UV_READABLE, OnReadable);
+  int r = child->on_exit.Make(env, on_exit) ? uv_poll_init(loop_, &child->poll, pidfd) : UV_ENOMEM;
+  if (r < 0) {  // nothing for libuv to close
+    nsb_pidfd_kill_reap(pidfd);
+    close(pidfd);
+    child->on_exit.Release(env);
+    delete child;
+    return r;
+  }
   children_[pidfd] = child;
+  if ((r = uv_poll_start(&child->poll, UV_READABLE, OnReadable)) < 0) {
+    nsb_pidfd_kill_reap(pidfd);
+    child->on_exit.Release(env);
+    Forget(child);
+  }
+  return r;
 }
 
-// The pidfd turns readable when the process exits: reap it and report.
-void Addon::OnReadable(uv_poll_t* handle, int, int) {
+// The pidfd turns readable when the process exits: reap it and report. A
+// watcher that fails (libuv's status) cannot watch on: its child is killed.
+void Addon::OnReadable(uv_poll_t* handle, int status, int) {
   auto* child = static_cast<Child*>(handle->data);
   int code = 0, signal = 0;
-  if (nsb_pidfd_reap(child->pidfd, &code, &signal) == 0) return;  // not yet
-  Napi::Env env = child->on_exit.Env();
-  Napi::HandleScope scope(env);
-  Napi::FunctionReference on_exit = std::move(child->on_exit);
-  std::unique_ptr<Napi::AsyncContext> context = std::move(child->context);
-  child->addon->Forget(child);
-  on_exit.MakeCallback(env.Global(), {Napi::Number::New(env, code), Napi::Number::New(env, signal)}, *context);
+  int r = nsb_pidfd_reap(child->pidfd, &code, &signal);
+  if (r == 0 && status == 0) return;  // not yet
+  if (r == 0) nsb_pidfd_kill_reap(child->pidfd);
+  Addon* addon = child->addon;
+  napi_env env = addon->env_;
+  Callback on_exit = child->on_exit;  // outlives the Child, which goes with Forget
+  child->on_exit = Callback{};
+  addon->Forget(child);
+
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return on_exit.Release(env);
+  glue::Out result = glue::Out::Object(env);
+  if (r > 0)
+    result.Set("code", code).Set("signal", signal);
+  else
+    result.Set("errno", r < 0 ? r : status).Set("syscall", glue::Str(env, r < 0 ? "waitid" : "uv_poll"));
+  napi_value fn, global, argv[1] = {result.Value()};
+  if (argv[0] && napi_get_reference_value(env, on_exit.fn, &fn) == napi_ok && fn &&
+      napi_get_global(env, &global) == napi_ok &&
+      napi_make_callback(env, on_exit.context, global, fn, 1, argv, nullptr) != napi_ok)
+    glue::ReportUncaught(env);
+  napi_close_handle_scope(env, scope);
+  on_exit.Release(env);
 }
 
 // Stop watching and close the pidfd (libuv does not touch the fd once the poll
@@ -161,14 +293,10 @@ void Addon::Forget(Child* child) {
 void Addon::Teardown(napi_async_cleanup_hook_handle handle, void* data) {
   auto* addon = static_cast<Addon*>(data);
   addon->teardown_ = handle;
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(addon->env_, &loop);
-  bool worker = loop != uv_default_loop();
   while (!addon->children_.empty()) {
     Child* child = addon->children_.begin()->second;
-    if (worker) nsb_pidfd_kill_reap(child->pidfd);
-    child->on_exit.Reset();
-    child->context.reset();
+    if (addon->worker_) nsb_pidfd_kill_reap(child->pidfd);
+    child->on_exit.Release(addon->env_);
     addon->Forget(child);
   }
   if (addon->closing_ == 0) {
@@ -178,40 +306,41 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle, void* data) {
 }
 
 Napi::Value Addon::Kill(const Napi::CallbackInfo& info) {
-  int pidfd = info[0].As<Napi::Number>().Int32Value();
-  int sig = info[1].As<Napi::Number>().Int32Value();
-  if (children_.find(pidfd) == children_.end()) return Napi::Number::New(info.Env(), -ESRCH);
-  return Napi::Number::New(info.Env(), nsb_pidfd_kill(pidfd, sig));
+  glue::Args args(info, "kill", 2);
+  int pidfd, sig;
+  if (!args || !args.Fd(0, &pidfd) || !args.Int(1, "signal", 0, 64, &sig)) return {};
+  if (children_.find(pidfd) == children_.end()) return glue::Number(args.env(), -ESRCH);
+  return glue::Number(args.env(), nsb_pidfd_kill(pidfd, sig));
 }
 
 Napi::Value Addon::Ref(const Napi::CallbackInfo& info) {
-  auto it = children_.find(info[0].As<Napi::Number>().Int32Value());
+  glue::Args args(info, "ref", 2);
+  int pidfd;
+  bool ref;
+  if (!args || !args.Fd(0, &pidfd) || !args.Bool(1, "ref", &ref)) return {};
+  auto it = children_.find(pidfd);
   if (it != children_.end()) {
     auto* handle = reinterpret_cast<uv_handle_t*>(&it->second->poll);
-    if (info[1].ToBoolean())
+    if (ref)
       uv_ref(handle);
     else
       uv_unref(handle);
   }
-  return info.Env().Undefined();
+  return glue::Undefined(args.env());
 }
 
-Napi::Array Addon::StepNames(Napi::Env env) {
-  Napi::Array names = Napi::Array::New(env);
-  for (uint32_t i = 0; nsb_step_names[i]; i++) names.Set(i, nsb_step_names[i]);
-  return names;
+Napi::Value Addon::StepNames(napi_env env) {
+  glue::Out names = glue::Out::Array(env);
+  for (int i = 0; i < NSB_STEP_COUNT; i++) names.Set(static_cast<uint32_t>(i), glue::Str(env, nsb_step_names[i]));
+  return names.Value();
 }
 
-Napi::Value Addon::OpenDevNull(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_open_devnull());
-}
-
-Napi::Value Addon::Pipe(const Napi::CallbackInfo& info) {
-  int fds[2];
-  int r = nsb_pipe(fds);
-  if (r < 0) return Napi::Number::New(info.Env(), r);
-  Napi::Array out = Napi::Array::New(info.Env(), 2);
-  out.Set(0u, fds[0]);
-  out.Set(1u, fds[1]);
-  return out;
+// What the request may hold at most (nsb_spawn checks them too).
+Napi::Value Addon::Limits(napi_env env) {
+  return glue::Out::Object(env)
+      .Set("args", kMaxArgs)
+      .Set("join", NSB_MAX_JOIN)
+      .Set("stdio", NSB_MAX_STDIO)
+      .Set("idMap", static_cast<double>(nsb_id_map_max()))
+      .Value();
 }

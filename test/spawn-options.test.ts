@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Namespace, type SpawnOptions, spawn } from '../lib/index.js';
 import { fdCount, itRoot, nsLink, output, zombies } from './support/env.js';
 
+/** An array of `length` with only `values` set: the rest are holes. */
+function sparse(length: number, values: Record<number, unknown>): unknown[] {
+  const a = new Array(length);
+  for (const [i, v] of Object.entries(values)) a[Number(i)] = v;
+  return a;
+}
+
 const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeError][] = [
   ['file not a string', 42, [], {}, TypeError],
   ['empty file', '', [], {}, RangeError],
@@ -123,6 +130,41 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['stdio unknown', '/bin/true', [], { stdio: 'pipes' }, TypeError],
   ['stdio negative fd', '/bin/true', [], { stdio: ['ignore', -1, 'ignore'] }, RangeError],
   ['stdio pipe beyond 2', '/bin/true', [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }, TypeError],
+  // holes: a TypeError, never an abort or a dropped entry
+  ['args with a hole', '/bin/true', sparse(2, { 1: 'x' }), {}, TypeError],
+  ['args with a hole at the end', '/bin/true', sparse(2, { 0: 'x' }), {}, TypeError],
+  ['stdio with a hole', '/bin/true', [], { stdio: sparse(3, { 0: 'ignore', 2: 'ignore' }) }, TypeError],
+  [
+    'namespaces with a hole',
+    '/bin/true',
+    [],
+    { namespaces: sparse(3, { 0: 'user', 2: 'net' }), mapRootUser: true },
+    TypeError,
+  ],
+  [
+    'uidMap with a hole',
+    '/bin/true',
+    [],
+    {
+      namespaces: ['user'],
+      uidMap: sparse(3, { 0: { inside: 0, outside: 0, count: 1 }, 2: { inside: 1, outside: 1, count: 1 } }),
+    },
+    TypeError,
+  ],
+  ['a huge sparse args array', '/bin/true', new Array(2 ** 32 - 1), {}, RangeError],
+  ['a huge sparse stdio array', '/bin/true', [], { stdio: new Array(2 ** 31) }, RangeError],
+  // the kernel takes a map in one write of less than a page: 340 lines of ~17 bytes are more
+  [
+    'uidMap longer than a page',
+    '/bin/true',
+    [],
+    {
+      namespaces: ['user'],
+      uidMap: Array.from({ length: 340 }, (_, i) => ({ inside: i * 10, outside: 1_000_000_000 + i * 10, count: 1 })),
+    },
+    RangeError,
+  ],
+  ['uid 2^32 - 1, which is (uid_t)-1', '/bin/true', [], { uid: 2 ** 32 - 1 }, RangeError],
 ];
 
 describe('spawn option validation: before anything is opened or cloned', () => {
@@ -131,6 +173,48 @@ describe('spawn option validation: before anything is opened or cloned', () => {
     expect(() => spawn(file as string, args as string[], options as SpawnOptions)).toThrow(kind);
     expect(fdCount()).toBe(fds);
     expect(zombies()).toEqual([]);
+  });
+
+  it('a frozen stdio array works and no stdio array is changed', async () => {
+    const frozen = Object.freeze(['ignore', 'pipe'] as const);
+    const out = await output(spawn('/bin/sh', ['-c', 'echo out; echo err >&2'], { stdio: frozen }));
+    expect(out).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' }); // fd 2 defaults to 'pipe'
+    const short: ('ignore' | 'pipe')[] = ['ignore'];
+    await spawn('/bin/true', [], { stdio: short }).closed;
+    expect(short).toEqual(['ignore']);
+  });
+
+  it('an array Proxy is read once per element: it cannot pass the check and then show a hole or another value', async () => {
+    const reads: string[] = [];
+    const shifty = (values: string[]) => {
+      const seen = new Set<PropertyKey>();
+      return new Proxy(values, {
+        has: (target, key) => {
+          if (seen.has(key)) return false; // asked again: now a hole
+          seen.add(key);
+          return Reflect.has(target, key);
+        },
+        get: (target, key) => {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads.push(key);
+          return Reflect.get(target, key);
+        },
+      });
+    };
+    const child = spawn('/bin/echo', shifty(['a', 'b']), { stdio: ['ignore', 'pipe', 'inherit'] });
+    expect(reads).toEqual(['0', '1']);
+    expect((await output(child)).stdout).toBe('a b\n');
+  });
+
+  itRoot('a map just within a page is written whole', async () => {
+    // 4089 bytes of map lines: just under the page the kernel takes in one write
+    const gidMap = Array.from({ length: 247 }, (_, i) => ({ inside: i, outside: 1_000_000_000 + i * 10, count: 1 }));
+    expect(gidMap.map((e) => `${e.inside} ${e.outside} ${e.count}\n`).join('').length).toBe(4089);
+    const child = spawn('/bin/sh', ['-c', 'wc -l < /proc/self/gid_map'], {
+      namespaces: ['user'],
+      gidMap,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    expect((await output(child)).stdout.trim()).toBe('247');
   });
 
   it('a handle of the wrong type for join is a TypeError', () => {

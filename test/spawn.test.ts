@@ -1,8 +1,11 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   statSync,
@@ -26,6 +29,7 @@ import {
   thrown,
   zombies,
 } from './support/env.js';
+import { runInjected } from './support/inject.js';
 
 const sh = (script: string, options = {}) =>
   spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -235,6 +239,11 @@ describe('spawn: joining namespaces of a running process', () => {
     },
   );
 
+  itRoot('pid + killOnParentDeath: the command runs (from the joined namespace getppid() is 0 all along)', async () => {
+    const out = await output(sh('echo ran', { join: { pid: `/proc/${pidBox.pid}/ns/pid` }, killOnParentDeath: true }));
+    expect(out).toMatchObject({ code: 0, stdout: 'ran\n' });
+  });
+
   itRoot('targets the caller is already in are skipped (joining our own user namespace is fine)', async () => {
     const out = await output(
       sh('readlink /proc/self/ns/user', { join: { user: '/proc/self/ns/user', net: '/proc/thread-self/ns/net' } }),
@@ -249,6 +258,7 @@ describe('spawn: joining namespaces of a running process', () => {
       sh('true', { namespaces: ['user'], mapRootUser: true, join: { net: `/proc/${box.pid}/ns/net` } }),
     );
     expect(err).toMatchObject({ code: 'EPERM', step: 'setns:net', syscall: 'setns', path: `/proc/${box.pid}/ns/net` });
+    expect(err.hint).toMatch(/a new user namespace owns no existing namespace/);
     expect(zombies().length).toBe(before);
   });
 });
@@ -393,5 +403,151 @@ describe('spawn: setup failures are typed, synchronous, and leave nothing behind
       ),
     ).toMatchObject({ code: 'EINVAL', step: 'uid_map' });
     expect(zombies()).toEqual([]);
+  });
+});
+
+describe('spawn: ids, fds and every way the child can end before exec', () => {
+  itRoot('uid and gid of 2^31 and more: the child runs as them (unsigned 32-bit all the way)', async () => {
+    const out = await output(sh('id -u; id -g', { uid: 2 ** 31 + 7, gid: 2 ** 32 - 2 }));
+    expect(out.stdout.trim().split('\n')).toEqual([String(2 ** 31 + 7), String(2 ** 32 - 2)]);
+  });
+
+  it('a uid or gid of 2^31 without a mapping fails (EINVAL), the child is not left as it was', () => {
+    const options = { namespaces: ['user'] as NamespaceType[], mapRootUser: true };
+    expect(thrown(() => spawn('/bin/true', [], { ...options, uid: 2 ** 31 }))).toMatchObject({
+      code: 'EINVAL',
+      step: 'setuid',
+    });
+    expect(thrown(() => spawn('/bin/true', [], { ...options, gid: 2 ** 31 }))).toMatchObject({
+      code: 'EINVAL',
+      step: 'setgid',
+    });
+    expect(zombies()).toEqual([]);
+  });
+
+  it("a stdio entry naming a closed fd: EBADF (step stdio) before the clone, never one of spawn's own fds", () => {
+    const fds = fdCount();
+    for (const first of ['inherit', 'ignore', 'pipe'] as const) {
+      const closed = openSync('/dev/null', 'r'); // the lowest free fd, which spawn would make next
+      closeSync(closed);
+      const err = thrown(() => spawn('/bin/sleep', ['1'], { stdio: [first, 'inherit', 'inherit', closed] }));
+      expect(err).toMatchObject({
+        code: 'EBADF',
+        step: 'stdio',
+        syscall: 'fcntl',
+        hint: `stdio entry 3 names fd ${closed}, which is not open in this process.`,
+      });
+    }
+    expect(zombies()).toEqual([]);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('killOnParentDeath: the child dies with the process that spawned it (also in a new or joined pid namespace)', async () => {
+    const pidBox = isRoot ? await fixture(['--pid', '--fork']) : undefined;
+    const options = [
+      {},
+      { namespaces: ['user', 'pid'], mapRootUser: true },
+      ...(pidBox ? [{ join: { pid: `/proc/${pidBox.pid}/ns/pid` } }] : []),
+    ];
+    try {
+      const script = `const { spawn } = require(process.env.NSBIND);
+        const options = ${JSON.stringify(options)};
+        console.log(JSON.stringify(options.map((o) => spawn('sleep', ['1000'], { ...o, killOnParentDeath: true, stdio: 'ignore' }).pid)));
+        process.kill(process.pid, 'SIGKILL');`;
+      let stdout = '';
+      try {
+        runNode(script);
+      } catch (e) {
+        stdout = (e as { stdout: string }).stdout; // it died of its SIGKILL
+      }
+      const pids: number[] = JSON.parse(stdout);
+      expect(pids).toHaveLength(options.length);
+      for (const pid of pids) execFileSync('tail', [`--pid=${pid}`, '-f', '/dev/null'], { timeout: 20_000 }); // gone
+    } finally {
+      await pidBox?.stop(); // only now: it ends its pid namespace, and every process there
+    }
+  });
+
+  it('the go-ahead after the id maps never comes: the child reports step sync, it does not exit silently', () => {
+    const script = `const { spawn } = require(process.env.NSBIND);
+      try { spawn('/bin/true', [], { namespaces: ['user'], mapRootUser: true, stdio: 'ignore' }); console.log('{}'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, step: e.step, syscall: e.syscall })); }`;
+    expect(JSON.parse(runInjected(script, 'sync-eof'))).toEqual({ code: 'EPIPE', step: 'sync', syscall: 'read' });
+  });
+
+  it('a join target that cannot be opened fails at its step (setns:TYPE)', () => {
+    expect(thrown(() => spawn('/bin/true', [], { join: { net: '/nonexistent' } }))).toMatchObject({
+      code: 'ENOENT',
+      syscall: 'open',
+      path: '/nonexistent',
+      step: 'setns:net',
+    });
+  });
+
+  it('unprivileged: uid and gid without privilege name CAP_SETUID and CAP_SETGID; a refused join names no new user namespace', async () => {
+    const target = await fixture(['--user', '--map-root-user', '--net'], { asNobody: isRoot });
+    try {
+      const script = `const { spawn } = require(process.env.NSBIND);
+        for (const o of [{ uid: 0 }, { gid: 0 }, { join: { net: '/proc/${target.pid}/ns/net' } }]) {
+          try { spawn('/bin/true', [], o); console.log('{}'); }
+          catch (e) { console.log(JSON.stringify({ code: e.code, step: e.step, hint: e.hint })); }
+        }`;
+      const [uid, gid, join] = runNode(script, { asNobody: isRoot })
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(uid).toMatchObject({ code: 'EPERM', step: 'setuid', hint: expect.stringMatching(/CAP_SETUID/) });
+      expect(gid).toMatchObject({ code: 'EPERM', step: 'setgid', hint: expect.stringMatching(/CAP_SETGID/) });
+      expect(join).toMatchObject({ code: 'EPERM', step: 'setns:net' });
+      expect(join.hint).toMatch(/join its user namespace too \(options\.join\.user\)/);
+      for (const e of [uid, gid, join]) expect(e.hint).not.toMatch(/CAP_SYS_ADMIN.*new user namespace: |mapRootUser/);
+      expect(uid.hint).not.toMatch(/CAP_SYS_ADMIN/);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('a join fd numbered 128 (CLONE_NEWTIME) still gets the CLONE_VM clone; only a time join copies', async () => {
+    const target = await fixture(['--user', '--map-root-user', '--net', '--time'], { asNobody: isRoot });
+    try {
+      const script = `const { Namespace, spawn } = require(process.env.NSBIND);
+        const held = [];
+        let net = Namespace.open('/proc/${target.pid}/ns/net');
+        while (net.fd < 128) { held.push(net); net = Namespace.open('/proc/${target.pid}/ns/net'); }
+        console.log('fd ' + net.fd);
+        const user = '/proc/${target.pid}/ns/user';
+        spawn('/bin/true', [], { join: { user, net }, stdio: 'ignore' });
+        spawn('/bin/true', [], { join: { user, time: '/proc/${target.pid}/ns/time' }, stdio: 'ignore' });`;
+      const [fd, vm, copy] = runInjected(script, 'clone').trim().split('\n');
+      const CLONE_VM = 0x100;
+      expect(fd).toBe('fd 128');
+      expect(Number.parseInt(vm!.split(' ')[1]!, 16) & CLONE_VM).toBe(CLONE_VM);
+      expect(Number.parseInt(copy!.split(' ')[1]!, 16) & CLONE_VM).toBe(0);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('an executable file without #! runs under /bin/sh, as child_process and unshare(1) run it (also through PATH)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nsbind-script-'));
+    try {
+      const script = join(dir, 'no-shebang');
+      writeFileSync(script, 'printf "%s|" "$0" "$@"; echo\n', { mode: 0o755 });
+      const ours = async (file: string, env?: Record<string, string>) =>
+        (await output(spawn(file, ['a b', 'c'], { env, stdio: ['ignore', 'pipe', 'pipe'] }))).stdout;
+      const node = (file: string, env?: Record<string, string>) =>
+        spawnSync(file, ['a b', 'c'], { env, encoding: 'utf8' }).stdout;
+      const unshare = (file: string, env?: Record<string, string>) =>
+        execFileSync('unshare', ['--user', file, 'a b', 'c'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      expect(await ours(script)).toBe(`${script}|a b|c|\n`);
+      expect(await ours(script)).toBe(node(script));
+      expect(await ours(script)).toBe(unshare(script));
+      const path = { PATH: `${dir}:/usr/bin:/bin` };
+      expect(await ours('no-shebang', path)).toBe(`${script}|a b|c|\n`);
+      expect(await ours('no-shebang', path)).toBe(node('no-shebang', path));
+      expect(await ours('no-shebang', path)).toBe(unshare('no-shebang', path));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

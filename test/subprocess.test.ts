@@ -1,9 +1,10 @@
-import { execFileSync, spawn as nodeSpawn } from 'node:child_process';
+import { execFileSync, spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Namespace, spawn } from '../lib/index.js';
-import { DIST, fdCount, output, zombies } from './support/env.js';
+import { DIST, fdCount, output, runNode, zombies } from './support/env.js';
+import { runInjected } from './support/inject.js';
 
 const kill = (pid: number) => {
   try {
@@ -52,6 +53,7 @@ describe('Subprocess', () => {
       env: { ...process.env, NSBIND: DIST },
       stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'],
       encoding: 'utf8',
+      timeout: 60_000,
     });
     const { parent, child } = JSON.parse(out);
     expect(parent).toBeGreaterThan(10);
@@ -155,5 +157,47 @@ describe('Subprocess', () => {
     }
     expect(fdCount()).toBe(fds);
     expect(zombies()).toEqual([]);
+  });
+
+  it("a throwing 'exit' listener is an uncaught exception, as with child_process; exited and closed still resolve", () => {
+    const script = (handled: boolean) => `const { spawn } = require(process.env.NSBIND);
+      const cp = require('child_process');
+      const seen = [];
+      ${handled ? "process.on('uncaughtException', (e) => seen.push('uncaught: ' + e.message));" : ''}
+      process.on('unhandledRejection', (e) => seen.push('unhandled rejection: ' + e));
+      process.on('exit', () => console.log(JSON.stringify(seen.sort())));
+      const ours = spawn('/bin/true', [], { stdio: 'ignore' });
+      ours.on('exit', () => { throw new Error('from nsbind'); });
+      ours.exited.then((s) => seen.push('exited ' + s.code), () => seen.push('exited rejected'));
+      ours.closed.then((s) => seen.push('closed ' + s.code), () => seen.push('closed rejected'));
+      cp.spawn('/bin/true', [], { stdio: 'ignore' }).on('exit', () => { throw new Error('from child_process'); });`;
+    expect(JSON.parse(runNode(script(true)))).toEqual([
+      'closed 0',
+      'exited 0',
+      'uncaught: from child_process',
+      'uncaught: from nsbind',
+    ]);
+    // without a handler the process ends on the first one, whichever it is, as any uncaught exception ends it
+    const unhandled = spawnSync(process.execPath, ['-e', script(false)], {
+      env: { ...process.env, NSBIND: DIST },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(unhandled.status).toBe(1);
+    expect(unhandled.stderr).toMatch(/Error: from (nsbind|child_process)/);
+    expect(unhandled.stderr).not.toMatch(/unhandled rejection/i);
+  });
+
+  it('a failed waitid is reported as such (exited: code and signal null, error ECHILD), not as exit code 0', () => {
+    const script = `const { spawn } = require(process.env.NSBIND);
+      const c = spawn('/bin/sh', ['-c', 'exit 3'], { stdio: 'ignore' });
+      c.on('exit', (code, signal) => console.log(JSON.stringify({ event: [code, signal] })));
+      c.exited.then((s) => console.log(JSON.stringify({ ...s, error: { code: s.error?.code, syscall: s.error?.syscall } })));`;
+    const [event, status] = runInjected(script, 'waitid-echild')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(event).toEqual({ event: [null, null] });
+    expect(status).toEqual({ code: null, signal: null, error: { code: 'ECHILD', syscall: 'waitid' } });
   });
 });

@@ -6,7 +6,8 @@ import { constants } from 'node:os';
 import { basename } from 'node:path';
 import type { NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
-import { type SpawnOptions, spawn } from '../spawn.js';
+import { type SpawnOptions, spawnWith } from '../spawn.js';
+import type { Remedies } from '../spawn-steps.js';
 import type { Subprocess } from '../subprocess.js';
 
 /** The namespace flags, with unshare's and nsenter's letters. */
@@ -41,6 +42,14 @@ export function flaggedTypes(
     .map(([, type]) => type);
 }
 
+/** The remedies spawn's hints suggest, in terms of the namespace flags: `add --pid (-p)`. */
+export const FLAG_REMEDIES: Remedies = {
+  create: (type) => {
+    const flag = (Object.keys(FLAG_TYPES) as (keyof typeof NAMESPACE_FLAGS)[]).find((f) => FLAG_TYPES[f] === type);
+    return flag && `add --${flag} (-${NAMESPACE_FLAGS[flag].short})`;
+  },
+};
+
 /** The same failure, with a hint in the CLI's terms (the option to add) instead of the API's. */
 export function withHint(error: NamespaceError, hint: string): NamespaceError {
   return new NamespaceError(
@@ -58,15 +67,16 @@ export function withHint(error: NamespaceError, hint: string): NamespaceError {
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /**
- * Start `command` — or, when it is empty, $SHELL (default /bin/sh) as unshare
- * and nsenter start it — with our stdin, stdout and stderr. Spawning is
- * synchronous (setup failures throw here); the promise gives the exit status:
- * the command's, or 128+N when signal N ended it, as shells report it.
+ * Start `command` — or, when it is empty, $SHELL (default /bin/sh) as a login
+ * shell ('-bash'), as unshare and nsenter start it — with our stdin, stdout
+ * and stderr. Spawning is synchronous (setup failures throw here, with hints
+ * in terms of `remedies`); the promise gives the exit status: the command's,
+ * or 128+N when signal N ended it, as shells report it.
  */
-export function runCommand(command: readonly string[], options: SpawnOptions): Promise<number> {
+export function runCommand(command: readonly string[], options: SpawnOptions, remedies: Remedies): Promise<number> {
   const shell = process.env.SHELL || '/bin/sh';
   const [file, ...args] = command.length > 0 ? command : [shell];
-  const argv0 = command.length > 0 ? undefined : basename(shell);
+  const argv0 = command.length > 0 ? undefined : `-${basename(shell)}`;
   // Listening before the command starts: a signal sent as soon as it runs must not find us without
   // a handler (and so end us). Handlers run on the event loop, so only once `child` is set.
   let child: Subprocess | undefined;
@@ -83,7 +93,7 @@ export function runCommand(command: readonly string[], options: SpawnOptions): P
   };
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
-    child = spawn(file!, args, { ...options, argv0, stdio: 'inherit' });
+    child = spawnWith(remedies, file!, args, { ...options, argv0, stdio: 'inherit' });
   } catch (e) {
     stop();
     throw e;

@@ -2,15 +2,16 @@
 // running process.
 import { existsSync } from 'node:fs';
 import { NAMESPACE_TYPES, type NamespaceType } from '../constants.js';
-import { NamespaceError } from '../errors.js';
-import { flaggedTypes, NAMESPACE_FLAGS, runCommand, withHint } from './child.js';
+import type { Remedies } from '../spawn-steps.js';
+import { flaggedTypes, NAMESPACE_FLAGS, runCommand } from './child.js';
 import { type Command, type Io, parseBeforeCommand, pidArgument, UsageError } from './command.js';
 
 const usage = `Usage: nsbind enter -t PID (--all | NAMESPACES...) [--] [COMMAND [ARGS...]]
 
 Run COMMAND in namespaces of process PID (/proc/PID/ns/*), like nsenter(1)
 --fork: COMMAND is a new process, so it starts inside PID's pid namespace too.
-Without COMMAND: $SHELL (default /bin/sh). Options end at COMMAND or at '--'.
+Without COMMAND: $SHELL (default /bin/sh), as a login shell. Options end at
+COMMAND or at '--'.
 
 Options:
   -t, --target PID  the process whose namespaces to enter
@@ -52,28 +53,14 @@ export const enter: Command = {
     const types = values.all ? kernelTypes() : flaggedTypes(values);
     if (types.length === 0)
       throw new UsageError("nothing to enter: give --all or namespace options (see 'nsbind enter --help')");
-    try {
-      // spawn skips the namespaces we are in already, as nsenter -a does
-      return runCommand(parsed.command, {
-        join: Object.fromEntries(types.map((type) => [type, `/proc/${pid}/ns/${type}`])),
-      });
-    } catch (e) {
-      // refused for want of privilege over a namespace that PID's user namespace owns: join that one too
-      if (
-        e instanceof NamespaceError &&
-        e.code === 'EPERM' &&
-        e.step?.startsWith('setns:') &&
-        !types.includes('user')
-      ) {
-        throw withHint(
-          e,
-          'Joining needs CAP_SYS_ADMIN in the user namespace that owns the target: add --user (-U), or use --all.',
-        );
-      }
-      throw e;
-    }
+    // spawn skips the namespaces we are in already, as nsenter -a does
+    const join = Object.fromEntries(types.map((type) => [type, `/proc/${pid}/ns/${type}`]));
+    return runCommand(parsed.command, { join }, REMEDIES);
   },
 };
+
+/** What spawn's hints suggest, as enter's options. */
+const REMEDIES: Remedies = { joinUser: 'add --user (-U), or use --all' };
 
 /** The types this kernel has (time namespaces arrived in Linux 5.6). */
 function kernelTypes(): NamespaceType[] {

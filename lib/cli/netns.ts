@@ -78,7 +78,7 @@ Signals and exit status: as for 'nsbind run' (see 'nsbind run --help').
     if (command.length === 0) throw new UsageError('missing COMMAND');
     using net = netns.open(name); // needed only while spawning, which is synchronous
     try {
-      return runCommand(command, { join: { net }, mountSys: true, propagation: 'slave' });
+      return runCommand(command, { join: { net }, mountSys: true, propagation: 'slave' }, {});
     } catch (e) {
       if (e instanceof NamespaceError && e.code === 'EPERM')
         throw withHint(e, 'Entering a named network namespace needs root (CAP_SYS_ADMIN), as ip netns exec does.');

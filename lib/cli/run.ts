@@ -1,14 +1,15 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
-import { NamespaceError } from '../errors.js';
 import type { SpawnOptions } from '../spawn.js';
-import { flaggedTypes, NAMESPACE_FLAGS, runCommand, withHint } from './child.js';
+import type { Remedies } from '../spawn-steps.js';
+import { FLAG_REMEDIES, flaggedTypes, NAMESPACE_FLAGS, runCommand } from './child.js';
 import { type Command, type Io, parseBeforeCommand, UsageError } from './command.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
 Run COMMAND in new namespaces, like unshare(1) --fork: COMMAND is always a
 new process, so with --pid it is pid 1 of the new pid namespace. Without
-COMMAND: $SHELL (default /bin/sh). Options end at COMMAND or at '--'.
+COMMAND: $SHELL (default /bin/sh), as a login shell. Options end at COMMAND
+or at '--'.
 
 Namespaces:
   -U, --user            a new user namespace (COMMAND runs as nobody in it
@@ -41,6 +42,9 @@ Exit status: COMMAND's, or 128+N when signal N ended it; 127 when COMMAND was
 not found, 126 when it could not be executed; 1 when setting up failed (the
 message names the step); 2 for bad usage.
 `;
+
+/** What spawn's hints suggest, as run's options. */
+const REMEDIES: Remedies = { ...FLAG_REMEDIES, mapRootUser: 'add --map-root-user (-r)' };
 
 const OPTIONS = {
   ...NAMESPACE_FLAGS,
@@ -76,18 +80,7 @@ export const run: Command = {
       root: values.root,
       cwd: values.wd,
     };
-    try {
-      return runCommand(parsed.command, options);
-    } catch (e) {
-      // refused for want of privilege: the option that gives it
-      if (e instanceof NamespaceError && e.code === 'EPERM' && e.step === 'clone' && !namespaces.includes('user')) {
-        throw withHint(
-          e,
-          'Creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).',
-        );
-      }
-      throw e;
-    }
+    return runCommand(parsed.command, options, REMEDIES);
   },
 };
 

@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES } from '../../lib/index.js';
 import { nsbind, oneLineError } from '../support/cli.js';
-import { type Fixture, fixture, isRoot, itRoot, nsLink } from '../support/env.js';
+import { type Fixture, fixture, isRoot, itRoot, NOBODY, nsLink } from '../support/env.js';
 
 /** Run as nobody in the root pass too: these work unprivileged. */
 const unprivileged = { asNobody: isRoot };
@@ -91,13 +92,16 @@ describe('nsbind enter', () => {
     ]);
   });
 
-  it("no command: $SHELL, as nsenter runs it; the exit status is the command's", () => {
-    const shell = nsbind(['enter', '-t', String(userBox.pid), '-U', '-u'], {
-      ...unprivileged,
-      env: { SHELL: '/bin/sh' },
-      input: 'hostname; exit 7\n',
-    });
-    expect(shell).toMatchObject({ status: 7, stdout: 'nobody-box\n' });
+  it("no command: $SHELL as a login shell (argv0 -sh), as nsenter(1) runs it; the exit status is the command's", () => {
+    const env = { SHELL: '/bin/sh' };
+    const input = 'echo "$0"; hostname; exit 7\n';
+    const shell = nsbind(['enter', '-t', String(userBox.pid), '-U', '-u'], { ...unprivileged, env, input });
+    expect(shell).toMatchObject({ status: 7, stdout: '-sh\nnobody-box\n' });
+    // (nsenter 2.38 fails its setgroups under setgroups "deny": it keeps our credentials here)
+    const nsenter = ['nsenter', '--preserve-credentials', '-t', String(userBox.pid), '-U', '-u'];
+    const [file, ...args] = [...(isRoot ? NOBODY : []), ...nsenter];
+    const util = spawnSync(file!, args, { encoding: 'utf8', env: { ...process.env, ...env }, input });
+    expect({ status: util.status, stdout: util.stdout }).toEqual({ status: 7, stdout: shell.stdout });
     expect(
       nsbind(['enter', '-t', String(userBox.pid), '-U', '--', 'sh', '-c', 'kill -TERM $$'], unprivileged).status,
     ).toBe(128 + 15);
@@ -121,7 +125,9 @@ describe('nsbind enter', () => {
 
   it('a process that does not exist: one line, exit 1', () => {
     const r = nsbind(['enter', '-t', '2147483647', '--net', '--', 'true']);
-    expect(oneLineError(r)).toBe("nsbind enter: ENOENT: no such file or directory, open '/proc/2147483647/ns/net'");
+    expect(oneLineError(r)).toBe(
+      "nsbind enter: ENOENT: no such file or directory, open '/proc/2147483647/ns/net' (step setns:net)",
+    );
     expect(r.status).toBe(1);
   });
 
@@ -136,7 +142,9 @@ describe('nsbind enter', () => {
   itRoot("as nobody, a process of root's: EACCES, one line", () => {
     const r = nsbind(['enter', '-t', String(box.pid), '--net', '--', 'true'], { asNobody: true });
     expect(oneLineError(r)).toMatch(
-      new RegExp(`^nsbind enter: EACCES: permission denied, open '/proc/${box.pid}/ns/net' — reading another process`),
+      new RegExp(
+        `^nsbind enter: EACCES: permission denied, open '/proc/${box.pid}/ns/net' \\(step setns:net\\) — reading another process`,
+      ),
     );
     expect(r.status).toBe(1);
   });

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileC } from '../support/cc.js';
 import { CLI, nsbind, oneLineError, startNsbind } from '../support/cli.js';
-import { isRoot, itRoot, ROOT_DIR, runNode } from '../support/env.js';
+import { isRoot, itRoot, NOBODY, ROOT_DIR, runNode } from '../support/env.js';
 import { removeScratch, scratchDir } from '../support/mounts.js';
 
 /** Run as nobody in the root pass too: these work unprivileged. */
@@ -79,9 +79,17 @@ describe('nsbind run: new namespaces', () => {
     }
   });
 
-  it('no command: $SHELL, as unshare runs it', () => {
-    const r = nsbind(['run', '-r'], { ...unprivileged, env: { SHELL: '/bin/sh' }, input: 'echo "$0"; id -u\n' });
-    expect(r).toMatchObject({ status: 0, stdout: 'sh\n0\n' });
+  it('no command: $SHELL as a login shell (argv0 -sh), as unshare(1) runs it', () => {
+    const options = { ...unprivileged, env: { SHELL: '/bin/sh' }, input: 'echo "$0"; id -u\n' };
+    const r = nsbind(['run', '-r'], options);
+    expect(r).toMatchObject({ status: 0, stdout: '-sh\n0\n' });
+    const [file, ...args] = [...(isRoot ? NOBODY : []), 'unshare', '-r'];
+    const util = spawnSync(file!, args, {
+      encoding: 'utf8',
+      env: { ...process.env, ...options.env },
+      input: options.input,
+    });
+    expect(util.stdout).toBe(r.stdout);
   });
 });
 
@@ -173,5 +181,34 @@ describe('nsbind run: bad input and failures', () => {
       'nsbind run: EPERM: operation not permitted, clone (step clone) — creating namespaces needs CAP_SYS_ADMIN; unprivileged users get it in a new user namespace: add --map-root-user (-r).',
     );
     expect(r.status).toBe(1);
+  });
+
+  it("hints name run's flags, never library calls or options", () => {
+    const proc = nsbind(['run', '-r', '--mount-proc', '--', 'true'], unprivileged);
+    expect(oneLineError(proc)).toBe(
+      "nsbind run: EPERM: operation not permitted, mount '/proc' (step mount:/proc) — mounting proc in a user namespace needs a pid namespace owned by it (add --pid (-p)) and an existing, fully visible /proc.",
+    );
+    expect(oneLineError(nsbind(['run', '--root', '/', '--', 'true'], unprivileged))).toBe(
+      "nsbind run: EPERM: operation not permitted, chroot '/' (step chroot) — chroot needs CAP_SYS_CHROOT; unprivileged users get it in a new user namespace: add --map-root-user (-r).",
+    );
+    for (const args of [['--net'], ['--root', '/'], ['-r', '--mount-proc']]) {
+      const line = oneLineError(nsbind(['run', ...args, '--', 'true'], unprivileged));
+      expect(line).toMatch(/ — /);
+      expect(line).not.toMatch(/spawn\(|options\.|mapRootUser|namespaceLimits/);
+    }
+  });
+
+  it('an executable file without #! runs under /bin/sh, as under unshare(1)', () => {
+    const dir = scratchDir('run-script');
+    try {
+      const script = join(dir, 'no-shebang');
+      writeFileSync(script, 'printf "%s|" "$0" "$@"; echo\n', { mode: 0o755 });
+      const r = nsbind(['run', '--', script, 'a b'], unprivileged);
+      expect(r).toMatchObject({ status: 0, stdout: `${script}|a b|\n` });
+      const [file, ...args] = [...(isRoot ? NOBODY : []), 'unshare', '--user', script, 'a b'];
+      expect(spawnSync(file!, args, { encoding: 'utf8' }).stdout).toBe(r.stdout);
+    } finally {
+      removeScratch(dir);
+    }
   });
 });

@@ -125,12 +125,17 @@ export function nspid(pid: number): number[] {
   return line.split(/\s+/).slice(1).filter(Boolean).map(Number);
 }
 
-/** Run a script with the built package (dist) in a separate node process; returns stdout. */
+/**
+ * Run a script with the built package (dist) in a separate node process; returns stdout. The run is
+ * bounded: after `seconds`, timeout(1) kills it and everything it started in its process group, also
+ * a child that blocks signals (a hung script fails its test; nothing it started outlives it).
+ */
 export function runNode(
   script: string,
-  { asNobody = false, prefix = [] as string[], env = {} as Record<string, string> } = {},
+  { asNobody = false, prefix = [] as string[], env = {} as Record<string, string>, seconds = 100 } = {},
 ): string {
-  const argv = [...(asNobody ? NOBODY : []), ...prefix, process.execPath, '-e', script];
+  const bound = ['timeout', '--signal=KILL', String(seconds)];
+  const argv = [...(asNobody ? NOBODY : []), ...bound, ...prefix, process.execPath, '-e', script];
   return execFileSync(argv[0]!, argv.slice(1), {
     cwd: PACKAGE_DIR,
     env: { ...process.env, NSBIND: DIST, ...env },

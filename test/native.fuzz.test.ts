@@ -1,0 +1,349 @@
+// The raw binding (lib/native.ts) fuzzed directly, below the TypeScript layer
+// that normally checks its arguments: the glue checks them itself. Any value
+// in any position yields a result, a TypeError or a RangeError (or the
+// input's own exception) — never an abort, a crash, an act on an unconverted
+// value (close(undefined) closing fd 0), or an fd left over.
+import { fstatSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, NAMESPACE_TYPES } from '../lib/index.js';
+import { type NativeBinding, type NativeSpawnRequest, native } from '../lib/native.js';
+import { fdCount, runNode } from './support/env.js';
+
+class InputTrap extends Error {}
+const trap = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new InputTrap('trap');
+    },
+    ownKeys: () => {
+      throw new InputTrap('trap');
+    },
+  },
+);
+const throwingGetter = Object.defineProperty({}, 'file', {
+  get: () => {
+    throw new InputTrap('getter');
+  },
+});
+
+const RUNS = Number(process.env.NSBIND_FUZZ_RUNS ?? 1500);
+const SPAWN_RUNS = Math.ceil(RUNS / 5);
+
+const sparse = (length: number) => new Array(length);
+const MS_PRIVATE = 1 << 18;
+/** Values wrong in kind or range for every parameter of the binding, and some right ones. */
+const hostile = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    fc.constantFrom<unknown>(
+      undefined,
+      null,
+      true,
+      '',
+      '0',
+      'a\0b',
+      -1,
+      -0,
+      0.5,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 53,
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      10n,
+      Symbol('s'),
+      {},
+      [],
+      sparse(3),
+      Object.assign(sparse(3), { 0: 1, 2: 3 }),
+      { valueOf: () => 0 },
+      { toString: () => '/proc/self/ns/net' },
+      () => 0,
+      trap,
+      new Date(0),
+      new Uint8Array(4),
+      Object.create(null),
+    ),
+    fc.anything({ withBigInt: true, withBoxedValues: true, withSparseArray: true, withNullPrototype: true }),
+  );
+
+/** An fd number the glue must never act on: out of range, or not an integer at all. */
+const notAnFd = () => hostile().filter((v) => !(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 31));
+const ownFd = 'OWN_FD'; // replaced by an fd of our own, a namespace file
+const pathLike = () =>
+  fc.oneof(
+    hostile(),
+    fc.constantFrom('/proc/self/ns/net', '/proc/thread-self/ns/uts', '/proc/self/status', '/nonexistent', '/dev/null'),
+  );
+const fdArg = () => fc.oneof(notAnFd(), fc.constant(ownFd));
+const requestId = () => fc.oneof(hostile(), fc.nat(20), fc.constant(native.requests.NS_GET_NSTYPE.id));
+/** The arguments, or 0 to 4 values none of which could name an fd (close() must only ever close ours). */
+const args = (...items: fc.Arbitrary<unknown>[]) =>
+  fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(...items) },
+    { weight: 1, arbitrary: fc.array(notAnFd(), { maxLength: 4 }) },
+  );
+
+/**
+ * Requests that are nearly valid, so that many reach nsb_spawn and the child. What could change
+ * this host is confined: a hostname, propagation or a mount only with their own new namespace.
+ */
+function request(): fc.Arbitrary<unknown> {
+  const or = <T>(valid: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 30, arbitrary: valid }, { weight: 1, arbitrary: hostile() });
+  const strings = fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 });
+  const base = fc.record({
+    file: or(fc.constantFrom('/bin/true', '/nonexistent', 'true', '')),
+    argv: or(strings),
+    envp: or(strings),
+    path: or(fc.constantFrom(undefined, '/usr/bin:/bin', '')),
+    cloneFlags: or(fc.constantFrom(0, CLONE_NEWUSER, CLONE_NEWNET | CLONE_NEWUTS, CLONE_NEWPID, 0x80)),
+    newTime: or(fc.boolean()),
+    join: or(
+      fc.array(
+        fc.record({
+          fd: or(fc.constantFrom(0, 1, 2, 128)),
+          nstype: or(fc.constantFrom(CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUSER, 0x80, 3)),
+        }),
+        { maxLength: 3 },
+      ),
+    ),
+    hostname: or(fc.constantFrom(undefined, 'fuzz')),
+    propagation: or(fc.constantFrom(0, 1 << 18, 1 << 19, 1 << 20, 3)),
+    mountProc: or(fc.boolean()),
+    mountSys: or(fc.boolean()),
+    root: or(fc.constantFrom(undefined, '/nonexistent')),
+    cwd: or(fc.constantFrom(undefined, '/', '/nonexistent')),
+    setsid: or(fc.boolean()),
+    uid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31, 2 ** 32 - 2)),
+    gid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31)),
+    pdeathsig: or(fc.constantFrom(0, 9)),
+    stdio: or(fc.array(fc.constantFrom<unknown>('devnull', 'pipe:read', 'pipe:write', 0, 1, 2, 999), { maxLength: 4 })),
+    uidMap: or(fc.constantFrom(undefined, '0 0 1\n', 'x'.repeat(5000))),
+  });
+  return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
+}
+
+function confine(r: Partial<Record<keyof NativeSpawnRequest, unknown>>): unknown {
+  let flags = typeof r.cloneFlags === 'number' && Number.isInteger(r.cloneFlags) ? r.cloneFlags : 0;
+  if (r.hostname !== undefined) flags |= CLONE_NEWUTS;
+  if (r.propagation || r.mountProc || r.mountSys) flags |= CLONE_NEWNS;
+  if (r.mountProc || r.mountSys) r.propagation = MS_PRIVATE; // else a new /proc or /sys could propagate here
+  if (flags !== r.cloneFlags && (r.hostname !== undefined || r.propagation || r.mountProc || r.mountSys))
+    r.cloneFlags = flags;
+  return r;
+}
+
+type Fuzz = { args: fc.Arbitrary<unknown[]>; runs?: number };
+
+const CATALOG: Record<string, Fuzz> = {
+  open: { args: args(pathLike()) },
+  dup: { args: args(fc.oneof(hostile(), fc.nat(64))) },
+  close: { args: args(fdArg()) },
+  unshare: { args: args(hostile().filter((v) => v !== 0 && !(typeof v === 'number' && v > 0 && v < 2 ** 31))) },
+  setns: { args: args(fdArg(), fc.oneof(hostile(), fc.constantFrom(0, CLONE_NEWNET))) },
+  pidfdOpen: { args: args(fc.oneof(hostile(), fc.constant(process.pid))) },
+  related: { args: args(fdArg(), requestId()) },
+  queryInt: { args: args(fdArg(), requestId(), fc.oneof(hostile(), fc.nat())) },
+  ownerUid: { args: args(fdArg()) },
+  queryU64: { args: args(fdArg(), requestId()) },
+  mntQuery: { args: args(fdArg(), requestId()) },
+  openCwd: { args: fc.array(hostile(), { maxLength: 2 }) },
+  fchdir: { args: args(notAnFd()) },
+  errnoName: { args: args(fc.oneof(hostile(), fc.nat(200))) },
+  userName: { args: args(fc.oneof(hostile(), fc.constantFrom(0, 65534, 2 ** 32 - 1))) },
+  spawn: {
+    args: args(
+      fc.oneof({ weight: 10, arbitrary: request() }, { weight: 1, arbitrary: fc.constant(throwingGetter) }),
+      fc.oneof({ weight: 10, arbitrary: fc.constant(() => {}) }, { weight: 1, arbitrary: hostile() }),
+    ),
+    runs: SPAWN_RUNS,
+  },
+  kill: { args: args(fc.oneof(hostile(), fc.nat(64)), fc.oneof(hostile(), fc.constant(0))) },
+  ref: { args: args(fc.oneof(hostile(), fc.nat(64)), hostile()) },
+};
+/** The mount glue (bindNs, umountDetach, makeSharedMountpoint, bindNewNetns) moves to its own file, where it is fuzzed. */
+const NOT_HERE = new Set(['bindNs', 'umountDetach', 'makeSharedMountpoint', 'bindNewNetns']);
+
+const own: number[] = [];
+let running = 0; // children spawned here and not yet reaped
+let allReaped = () => {};
+/** Swap OWN_FD for a namespace fd of ours, opened for this call. */
+function bind(values: unknown[]): unknown[] {
+  return values.map((v) => {
+    if (v !== ownFd) return v;
+    const raw = native.open('/proc/thread-self/ns/net');
+    if (typeof raw === 'number') throw new Error(`open: ${raw}`);
+    own.push(raw[0]);
+    return raw[0];
+  });
+}
+
+/** Give back what a successful call handed over: fds, pipe ends. */
+function dispose(name: string, result: unknown): void {
+  if (Array.isArray(result) && typeof result[0] === 'number' && result[0] >= 0 && name !== 'errnoName')
+    native.close(result[0]);
+  if ((name === 'pidfdOpen' || name === 'openCwd') && typeof result === 'number' && result >= 0) native.close(result);
+  if (name === 'spawn' && result && typeof result === 'object' && 'pidfd' in result) {
+    running++;
+    for (const fd of (result as unknown as { stdio: number[] }).stdio) if (fd >= 0) native.close(fd);
+  }
+}
+
+describe('fuzz: the raw binding, any input', () => {
+  let before = 0;
+  const thread = () => [...NAMESPACE_TYPES].map((t) => statSync(`/proc/thread-self/ns/${t}`).ino).join(' ');
+  let namespaces = '';
+  beforeAll(() => {
+    before = fdCount();
+    namespaces = thread();
+  });
+
+  it('covers every function of the binding', () => {
+    const functions = Object.keys(native).filter((k) => typeof native[k as keyof NativeBinding] === 'function');
+    expect(functions.filter((f) => !(f in CATALOG) && !NOT_HERE.has(f))).toEqual([]);
+  });
+
+  for (const [name, fuzz] of Object.entries(CATALOG)) {
+    it(`${name}: a result, a TypeError or a RangeError; no fd left, the thread where it was`, async () => {
+      const fn = (native as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+      fc.assert(
+        fc.property(fuzz.args, (values) => {
+          const call = name === 'spawn' && typeof values[1] === 'function' ? count(values) : values;
+          try {
+            dispose(name, fn.apply(native, bind(call)));
+          } catch (e) {
+            if (!(e instanceof TypeError || e instanceof RangeError || e instanceof InputTrap)) throw e;
+          } finally {
+            for (const fd of own.splice(0)) native.close(fd);
+          }
+          fstatSync(0); // fd 0 is never closed by a bad fd argument
+          expect(thread()).toBe(namespaces);
+        }),
+        { numRuns: fuzz.runs ?? RUNS },
+      );
+      if (running > 0) await new Promise<void>((resolve) => (allReaped = resolve));
+      expect(fdCount()).toBe(before);
+    }, 300_000);
+  }
+});
+
+/** A spawn call whose onExit counts the children still running (every one is reaped before the next test). */
+function count(values: unknown[]): unknown[] {
+  return [values[0], () => --running === 0 && allReaped(), ...values.slice(2)];
+}
+
+describe('the glue checks its own arguments', () => {
+  it('close(undefined), close() and close of a non-integer close nothing (fd 0 stays open)', () => {
+    const fds = fdCount();
+    const close = native.close as (...a: unknown[]) => unknown;
+    for (const args of [[undefined], [], ['0'], [0.5], [-1], [2 ** 31], [null], [{ valueOf: () => 0 }], [0, 1]]) {
+      const error = (() => {
+        try {
+          close(...args);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error instanceof TypeError || error instanceof RangeError, String(args)).toBe(true);
+    }
+    fstatSync(0);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('every function refuses a wrong argument count with a TypeError', () => {
+    for (const name of Object.keys(CATALOG)) {
+      const fn = (native as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+      expect(() => fn.apply(native, new Array(7).fill(0)), name).toThrow(/expected \d arguments, got 7/);
+    }
+  });
+
+  it('spawn: a malformed request is a TypeError or RangeError, before anything is cloned', () => {
+    const ok: NativeSpawnRequest = {
+      file: '/bin/true',
+      argv: ['true'],
+      envp: [],
+      cloneFlags: 0,
+      newTime: false,
+      join: [],
+      propagation: 0,
+      mountProc: false,
+      mountSys: false,
+      setsid: false,
+      pdeathsig: 0,
+      stdio: ['devnull', 'devnull', 'devnull'],
+    };
+    const bad: [Record<string, unknown>, typeof TypeError | typeof RangeError][] = [
+      [{ join: [3, CLONE_NEWNET] }, TypeError], // the old flat [fd, type, …] array
+      [{ join: Array.from({ length: 9 }, () => ({ fd: 0, nstype: CLONE_NEWNET })) }, RangeError],
+      [{ argv: sparse(2) }, TypeError],
+      [{ argv: sparse(2 ** 32 - 1) }, RangeError],
+      [{ stdio: sparse(2) }, TypeError],
+      [{ stdio: ['pipe'] }, TypeError],
+      [{ stdio: new Array(1025).fill('devnull') }, RangeError],
+      [{ uid: -1 }, RangeError],
+      [{ uid: 2 ** 32 - 1 }, RangeError], // (uid_t)-1 is "unchanged": absent, never a value
+      [{ gid: 2 ** 31 + 0.5 }, RangeError],
+      [{ uid: '0' }, TypeError],
+      [{ newTime: 1 }, TypeError],
+      [{ file: 'a\0b' }, RangeError],
+      [{ cloneFlags: undefined }, TypeError],
+      [{ pdeathsig: 65 }, RangeError],
+    ];
+    const fds = fdCount();
+    for (const [change, kind] of bad)
+      expect(() => native.spawn({ ...ok, ...change } as NativeSpawnRequest, () => {}), Object.keys(change)[0]).toThrow(
+        kind,
+      );
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice): no clone, no fd', () => {
+    const request = {
+      file: '/bin/true',
+      argv: ['true'],
+      envp: [],
+      cloneFlags: CLONE_NEWUSER,
+      newTime: false,
+      join: [],
+      propagation: 0,
+      mountProc: false,
+      mountSys: false,
+      setsid: false,
+      pdeathsig: 0,
+      stdio: [],
+    };
+    const fds = fdCount();
+    const EINVAL = -constants.errno.EINVAL;
+    const long = '0 0 1\n'.repeat(Math.ceil((native.limits.idMap + 1) / 6));
+    expect(native.spawn({ ...request, uidMap: long }, () => {})).toEqual({
+      errno: EINVAL,
+      step: 'uid_map',
+      aux: -1,
+      pid: -1,
+    });
+    const twice = [
+      { fd: 0, nstype: CLONE_NEWNET },
+      { fd: 1, nstype: CLONE_NEWNET },
+    ];
+    expect(native.spawn({ ...request, cloneFlags: 0, join: twice }, () => {})).toEqual({
+      errno: EINVAL,
+      step: 'request',
+      aux: -1,
+      pid: -1,
+    });
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('an onExit callback that throws is an uncaught exception of the process (never lost, never an abort)', () => {
+    const script = `const { native } = require(process.env.NSBIND.replace(/index\\.js$/, 'native.js'));
+      process.on('uncaughtException', (e) => console.log('uncaught: ' + e.message));
+      native.spawn({ file: '/bin/true', argv: ['true'], envp: [], cloneFlags: 0, newTime: false, join: [], propagation: 0,
+        mountProc: false, mountSys: false, setsid: false, pdeathsig: 0, stdio: [] }, () => { throw new Error('from onExit'); });`;
+    expect(runNode(script).trim()).toBe('uncaught: from onExit');
+  });
+});
