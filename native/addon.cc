@@ -76,6 +76,12 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("umountDetach", &Addon::UmountDetach),
                            InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
                            InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
+                           InstanceMethod("socketAt", &Addon::SocketAt),
+                           InstanceMethod("netlinkOpen", &Addon::NetlinkOpen),
+                           InstanceMethod("netlinkRequest", &Addon::NetlinkRequest),
+                           InstanceMethod("bindSocket", &Addon::BindSocket),
+                           InstanceMethod("socketNetns", &Addon::SocketNetns),
+                           InstanceMethod("lookup", &Addon::Lookup),
                            InstanceValue("requests", Requests(env), napi_enumerable),
                            InstanceValue("steps", StepNames(env), napi_enumerable),
                        });

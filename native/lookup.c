@@ -1,0 +1,58 @@
+#define _GNU_SOURCE
+#include "lookup.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "socket.h"
+
+static void *lookup_thread(void *arg) {
+  struct nsb_lookup *job = arg;
+  if (!nsb_is_own_netns(job->net_fd) && setns(job->net_fd, CLONE_NEWNET) < 0) {
+    job->err = -errno;
+    job->step = NSB_LOOKUP_STEP_SETNS;
+  } else {
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = job->family;
+    hints.ai_flags = job->flags;
+    hints.ai_socktype = SOCK_STREAM; /* one entry per address, as dns.lookup asks */
+    job->err = getaddrinfo(job->host, NULL, &hints, &job->result);
+    if (job->err == EAI_SYSTEM) job->err = -errno;
+    job->step = job->err ? NSB_LOOKUP_STEP_GETADDRINFO : NSB_LOOKUP_STEP_NONE;
+  }
+  /* This thread is in the namespace: it ends here, and is never reused. */
+  job->done(job);
+  return NULL;
+}
+
+int nsb_lookup_start(struct nsb_lookup *job) {
+  pthread_attr_t attr;
+  pthread_t thread;
+  sigset_t all, old;
+  int r = pthread_attr_init(&attr);
+  if (r != 0) return -r;
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  /* The thread must never run a signal handler: it starts with every signal blocked. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  r = pthread_create(&thread, &attr, lookup_thread, job);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  return -r;
+}
+
+void nsb_lookup_free(struct nsb_lookup *job) {
+  if (job->net_fd >= 0) close(job->net_fd);
+  job->net_fd = -1;
+  free(job->host);
+  job->host = NULL;
+  if (job->result) freeaddrinfo(job->result);
+  job->result = NULL;
+}
