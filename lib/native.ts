@@ -79,13 +79,15 @@ export interface NativeBinding {
   netlinkRequest(fd: number, request: Uint8Array): Buffer | [errno: Errno, message?: string];
   /** bind(2) to a struct sockaddr (SO_REUSEADDR when reuseAddr; IPV6_V6ONLY unless v6only is -1). */
   bindSocket(fd: number, sockaddr: Uint8Array, reuseAddr: boolean, v6only: -1 | 0 | 1): 0 | Errno;
+  /** connect(2) without blocking (the fd is made O_NONBLOCK): for Unix stream sockets. */
+  connectSocket(fd: number, sockaddr: Uint8Array): 0 | Errno;
   /** SIOCGSKNS: a new fd on the socket's network namespace. */
   socketNetns(fd: number): number;
   /**
    * getaddrinfo(host) on a new thread of its own that joins the network namespace open on netFd, then ends.
-   * A negative errno when no thread could be started.
+   * A negative errno when no thread could be started; undefined when the environment is going away.
    */
-  lookup(netFd: number, host: string, family: 0 | 4 | 6, flags: number): Promise<LookupAnswer> | Errno;
+  lookup(netFd: number, host: string, family: 0 | 4 | 6, flags: number): Promise<LookupAnswer> | Errno | undefined;
 }
 
 /** Where making a socket in a namespace failed: [-errno, step]. */

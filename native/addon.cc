@@ -80,6 +80,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("netlinkOpen", &Addon::NetlinkOpen),
                            InstanceMethod("netlinkRequest", &Addon::NetlinkRequest),
                            InstanceMethod("bindSocket", &Addon::BindSocket),
+                           InstanceMethod("connectSocket", &Addon::ConnectSocket),
                            InstanceMethod("socketNetns", &Addon::SocketNetns),
                            InstanceMethod("lookup", &Addon::Lookup),
                            InstanceValue("requests", Requests(env), napi_enumerable),

@@ -59,6 +59,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value NetlinkOpen(const Napi::CallbackInfo& info);
   Napi::Value NetlinkRequest(const Napi::CallbackInfo& info);
   Napi::Value BindSocket(const Napi::CallbackInfo& info);
+  Napi::Value ConnectSocket(const Napi::CallbackInfo& info);
   Napi::Value SocketNetns(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
 };

@@ -2,6 +2,7 @@
 #include "lookup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,7 +15,9 @@
 
 static void *lookup_thread(void *arg) {
   struct nsb_lookup *job = arg;
-  if (!nsb_is_own_netns(job->net_fd) && setns(job->net_fd, CLONE_NEWNET) < 0) {
+  int home = -1;
+  if (!nsb_is_own_netns(job->net_fd) &&
+      ((home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 || setns(job->net_fd, CLONE_NEWNET) < 0)) {
     job->err = -errno;
     job->step = NSB_LOOKUP_STEP_SETNS;
   } else {
@@ -23,11 +26,19 @@ static void *lookup_thread(void *arg) {
     hints.ai_family = job->family;
     hints.ai_flags = job->flags;
     hints.ai_socktype = SOCK_STREAM; /* one entry per address, as dns.lookup asks */
-    job->err = getaddrinfo(job->host, NULL, &hints, &job->result);
-    if (job->err == EAI_SYSTEM) job->err = -errno;
-    job->step = job->err ? NSB_LOOKUP_STEP_GETADDRINFO : NSB_LOOKUP_STEP_NONE;
+    int rc = getaddrinfo(job->host, NULL, &hints, &job->result);
+    if (rc == EAI_SYSTEM)
+      job->err = errno ? -errno : -EIO;
+    else
+      job->eai = rc;
+    job->step = rc ? NSB_LOOKUP_STEP_GETADDRINFO : NSB_LOOKUP_STEP_NONE;
   }
-  /* This thread is in the namespace: it ends here, and is never reused. */
+  /* Back home before reporting, so that once the answer is in, no thread of
+   * the process is in the namespace any more; the thread ends here anyway. */
+  if (home >= 0) {
+    setns(home, CLONE_NEWNET);
+    close(home);
+  }
   job->done(job);
   return NULL;
 }

@@ -22,8 +22,9 @@ struct nsb_lookup {
   char *host;
   int family; /* AF_UNSPEC, AF_INET, AF_INET6 */
   int flags;  /* AI_ADDRCONFIG, AI_V4MAPPED, AI_ALL */
-  /* out: err is 0, a negative errno (step setns) or a getaddrinfo EAI_* code (step getaddrinfo) */
+  /* out: a negative errno (setns, or getaddrinfo's EAI_SYSTEM), or getaddrinfo's EAI_* code in eai; 0, 0 on success */
   int err;
+  int eai;
   int step;
   struct addrinfo *result; /* freeaddrinfo'd by nsb_lookup_free */
   /* called on the lookup thread once the result is in; the thread ends after it returns */

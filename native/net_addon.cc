@@ -154,39 +154,47 @@ void LookupDone(nsb_lookup* c) {
   Unref(job);
 }
 
-// Resolves with [[family, address], …] or [-errno, step]; env is null at teardown (nothing to resolve).
-void LookupCallJs(napi_env raw, napi_value, void*, void* data) {
+// Build [[family, address], …] or [-errno, step] with the plain C API: this
+// runs from the event loop, also while a worker is being terminated, when
+// calls can fail (JS cannot run) and a node-addon-api failure would abort.
+// Any failure leaves the promise unsettled: nobody is left to wait for it.
+bool LookupAnswer(napi_env env, const nsb_lookup& c, napi_value* out) {
+  napi_value a, v;
+  if (napi_create_array(env, &a) != napi_ok) return false;
+  *out = a;
+  if (c.err != 0 || c.eai != 0) {
+    return napi_create_int32(env, c.eai != 0 ? UvEai(c.eai) : c.err, &v) == napi_ok &&
+           napi_set_element(env, a, 0, v) == napi_ok &&
+           napi_create_string_utf8(env, kLookupSteps[c.step], NAPI_AUTO_LENGTH, &v) == napi_ok &&
+           napi_set_element(env, a, 1, v) == napi_ok;
+  }
+  uint32_t n = 0;
+  for (addrinfo* ai = c.result; ai; ai = ai->ai_next) {
+    char text[INET6_ADDRSTRLEN];
+    const void* addr = nullptr;
+    if (ai->ai_family == AF_INET) addr = &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr;
+    if (ai->ai_family == AF_INET6) addr = &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr;
+    if (!addr || !inet_ntop(ai->ai_family, addr, text, sizeof text)) continue;
+    napi_value entry, family, address;
+    if (napi_create_array_with_length(env, 2, &entry) != napi_ok ||
+        napi_create_int32(env, ai->ai_family == AF_INET6 ? 6 : 4, &family) != napi_ok ||
+        napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &address) != napi_ok ||
+        napi_set_element(env, entry, 0, family) != napi_ok || napi_set_element(env, entry, 1, address) != napi_ok ||
+        napi_set_element(env, a, n++, entry) != napi_ok)
+      return false;
+  }
+  return true;
+}
+
+// On the JS thread; env is null at teardown (nothing to resolve).
+void LookupCallJs(napi_env env, napi_value, void*, void* data) {
   auto* job = static_cast<LookupJob*>(data);
-  if (raw == nullptr) return;
-  Napi::Env env(raw);
-  Napi::HandleScope scope(env);
-  Napi::Array out = Napi::Array::New(env);
-  if (job->c.err != 0) {
-    int err = job->c.step == NSB_LOOKUP_STEP_GETADDRINFO && job->c.err > 0 ? UvEai(job->c.err) : job->c.err;
-    out.Set(0u, Napi::Number::New(env, err));
-    out.Set(1u, Napi::String::New(env, kLookupSteps[job->c.step]));
-  } else {
-    uint32_t n = 0;
-    for (addrinfo* ai = job->c.result; ai; ai = ai->ai_next) {
-      char text[INET6_ADDRSTRLEN];
-      const void* addr = ai->ai_family == AF_INET6
-                             ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr)
-                             : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr);
-      if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || !inet_ntop(ai->ai_family, addr, text, sizeof text))
-        continue;
-      Napi::Array entry = Napi::Array::New(env, 2);
-      entry.Set(0u, Napi::Number::New(env, ai->ai_family == AF_INET6 ? 6 : 4));
-      entry.Set(1u, Napi::String::New(env, text));
-      out.Set(n++, entry);
-    }
-  }
-  if (env.IsExceptionPending()) {
-    napi_value error;
-    napi_get_and_clear_last_exception(raw, &error);
-    napi_reject_deferred(raw, job->deferred, error);
-    return;
-  }
-  napi_resolve_deferred(raw, job->deferred, out);
+  if (env == nullptr) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value answer;
+  if (LookupAnswer(env, job->c, &answer)) napi_resolve_deferred(env, job->deferred, answer);
+  napi_close_handle_scope(env, scope);
 }
 
 void LookupFinalize(napi_env, void* data, void*) {
@@ -257,6 +265,19 @@ Napi::Value Addon::BindSocket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), nsb_bind(fd, addr, static_cast<unsigned>(len), reuse, v6only));
 }
 
+// connectSocket(fd, sockaddr bytes) -> 0 | -errno (never blocks)
+Napi::Value Addon::ConnectSocket(const Napi::CallbackInfo& info) {
+  int fd;
+  const uint8_t* addr;
+  size_t len;
+  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &addr, &len)) return info.Env().Undefined();
+  if (len < 2 || len > 128) {
+    Fail(info.Env(), true, 1, "a socket address of 2 to 128 bytes");
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), nsb_connect(fd, addr, static_cast<unsigned>(len)));
+}
+
 // socketNetns(fd) -> fd of the socket's network namespace | -errno
 Napi::Value Addon::SocketNetns(const Napi::CallbackInfo& info) {
   int fd;
@@ -304,11 +325,10 @@ Napi::Value Addon::Lookup(const Napi::CallbackInfo& info) {
       napi_create_string_utf8(env, "nsbind:lookup", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, job, LookupFinalize, nullptr, LookupCallJs,
                                       &job->tsfn) != napi_ok) {
-    // a promise without a function to settle it is dropped unsettled; nothing else was made
+    // a promise without a function to settle it is dropped unsettled; nothing else was made. No throw:
+    // this fails when the environment is going away, and undefined tells JS (if it still runs) as much
     nsb_lookup_free(&job->c);
     delete job;
-    if (!env.IsExceptionPending())
-      Napi::Error::New(env, "nsbind: could not set up the lookup").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   int r = nsb_lookup_start(&job->c);

@@ -2,6 +2,7 @@
 #include "socket.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -92,6 +93,15 @@ int nsb_bind(int fd, const void *addr, unsigned len, int reuse_addr, int v6only)
   if (reuse_addr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return -errno;
   if (v6only >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) return -errno;
   return bind(fd, (const struct sockaddr *)addr, len) < 0 ? -errno : 0;
+}
+
+int nsb_connect(int fd, const void *addr, unsigned len) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+  int r;
+  while ((r = connect(fd, (const struct sockaddr *)addr, len)) < 0 && errno == EINTR) {
+  }
+  return r < 0 ? -errno : 0;
 }
 
 int nsb_socket_netns(int fd) {

@@ -41,6 +41,9 @@ int nsb_is_own_netns(int fd);
 /* bind(2) with SO_REUSEADDR when reuse_addr, IPV6_V6ONLY set to v6only unless it is < 0. */
 int nsb_bind(int fd, const void *addr, unsigned len, int reuse_addr, int v6only);
 
+/* connect(2) without blocking (O_NONBLOCK first): for Unix stream sockets, which connect at once or not at all. */
+int nsb_connect(int fd, const void *addr, unsigned len);
+
 /* SIOCGSKNS: a new fd on the network namespace the socket fd belongs to. */
 int nsb_socket_netns(int fd);
 
