@@ -2,6 +2,7 @@
 // is a bind mount of a network namespace on /run/netns/NAME.
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { check, fromFsError, NamespaceError } from './errors.js';
+import { loopbackUp } from './loopback.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { bindOntoFile } from './persist.js';
@@ -19,13 +20,19 @@ export function path(name: string): string {
   return `${directory()}/${validate.netnsName(name)}`;
 }
 
+export interface CreateOptions {
+  /** Bring `lo` up in it (as `ip -n NAME link set lo up`): 127.0.0.1 and ::1 work at once. */
+  loopback?: boolean;
+}
+
 /**
  * Create a network namespace named `name`, as `ip netns add NAME` does, and
  * return a handle on it. The namespace is made on a short-lived thread of its
  * own: no thread of the caller changes namespace.
  */
-export function create(name: string): Namespace {
+export function create(name: string, options?: CreateOptions): Namespace {
   const target = path(name);
+  const loopback = createOptions(options);
   const dir = directory();
   try {
     mkdirSync(dir, { mode: 0o755 });
@@ -34,7 +41,29 @@ export function create(name: string): Namespace {
   }
   check(native.makeSharedMountpoint(dir), { syscall: 'mount', path: dir });
   bindOntoFile(target, 'net', () => native.bindNewNetns(target), `A network namespace named "${name}" already exists.`);
-  return Namespace.open(target);
+  const ns = Namespace.open(target);
+  if (loopback) withCleanup(ns, name, () => loopbackUp(ns));
+  return ns;
+}
+
+function createOptions(options: unknown): boolean {
+  if (options === undefined) return false;
+  const o = validate.object(options, 'options');
+  validate.knownKeys(o, ['loopback'], 'options');
+  if (o.loopback !== undefined && typeof o.loopback !== 'boolean')
+    throw new TypeError('options.loopback must be a boolean');
+  return o.loopback === true;
+}
+
+/** A namespace that could not be set up is not left behind under its name. */
+function withCleanup(ns: Namespace, name: string, setup: () => void): void {
+  try {
+    setup();
+  } catch (e) {
+    ns.close();
+    remove(name);
+    throw e;
+  }
 }
 
 /** A handle on the network namespace named `name` (made by create() or `ip netns add`). */
