@@ -140,7 +140,13 @@ export function connect(ctx: SocketContext, options: unknown): net.Socket {
 export async function dgramSocket(ctx: SocketContext, type: unknown, options: unknown = {}): Promise<dgram.Socket> {
   if (type !== 'udp4' && type !== 'udp6')
     throw new TypeError(`type must be 'udp4' or 'udp6', got ${validate.describe(type)}`);
-  const { port: rawPort, address, ...rest } = validate.object(options, 'options') as DgramOptions;
+  const {
+    port: rawPort,
+    address,
+    recvBufferSize,
+    sendBufferSize,
+    ...rest
+  } = validate.object(options, 'options') as DgramOptions;
   const port = portNumber(rawPort ?? 0, 'options.port');
   const family: 4 | 6 = type === 'udp4' ? 4 : 6;
   const v6only = flag(rest.ipv6Only, 'options.ipv6Only');
@@ -160,13 +166,22 @@ export async function dgramSocket(ctx: SocketContext, type: unknown, options: un
     native.close(fd);
     throw e;
   }
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ fd }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+  const listening = new Promise((resolve) => socket.once('listening', resolve)); // emitted within bind()
+  try {
+    socket.bind({ fd }); // Node opens the fd and binds nothing: it is bound already
+  } catch (e) {
+    native.close(fd); // it could not take the fd
+    throw e;
+  }
+  try {
+    // set once Node owns the fd: a bad size throws, and closing the socket closes the fd
+    if (recvBufferSize !== undefined) socket.setRecvBufferSize(recvBufferSize);
+    if (sendBufferSize !== undefined) socket.setSendBufferSize(sendBufferSize);
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
+  await listening;
   return socket;
 }
 
@@ -222,7 +237,12 @@ function connectUnix(ctx: SocketContext, path: string, o: Record<string, unknown
 function start(fd: number, o: Record<string, unknown>, connectOptions: Record<string, unknown>): net.Socket {
   // manualStart: read only once connected (an unconnected socket reads as hung up); Node's own option, as for stdin
   const socket = wrap(fd, o, { manualStart: true });
-  return socket.connect({ ...o, ...connectOptions } as unknown as net.NetConnectOpts);
+  try {
+    return socket.connect({ ...o, ...connectOptions } as unknown as net.NetConnectOpts);
+  } catch (e) {
+    socket.destroy(); // bad options Node refuses: the socket (and its fd) goes
+    throw e;
+  }
 }
 
 function wrap(fd: number, o: Record<string, unknown>, extra: Record<string, unknown> = {}): net.Socket {
@@ -233,7 +253,12 @@ function wrap(fd: number, o: Record<string, unknown>, extra: Record<string, unkn
     native.close(fd);
     throw e;
   }
-  if (typeof o.timeout === 'number') socket.setTimeout(o.timeout);
+  try {
+    if (typeof o.timeout === 'number') socket.setTimeout(o.timeout);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
   return socket;
 }
 

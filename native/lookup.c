@@ -33,6 +33,8 @@ static void *lookup_thread(void *arg) {
       job->eai = rc;
     job->step = rc ? NSB_LOOKUP_STEP_GETADDRINFO : NSB_LOOKUP_STEP_NONE;
   }
+  close(job->net_fd); /* no fd of the job outlives its answer */
+  job->net_fd = -1;
   /* Back home before reporting, so that once the answer is in, no thread of
    * the process is in the namespace any more; the thread ends here anyway. */
   if (home >= 0) {
