@@ -28,6 +28,7 @@ export * as netns from './netns.js';
 export {
   type Address,
   type AddressAddOptions,
+  type Addresses,
   type ConnectOptions,
   type DgramOptions,
   type Family,
@@ -37,6 +38,7 @@ export {
   type LinkPeer,
   type LinkRef,
   type LinkSetOptions,
+  type Links,
   type ListenOptions,
   type LookupAddress,
   type LookupOptions,
@@ -47,6 +49,7 @@ export {
   type Route,
   type RouteListOptions,
   type RouteOptions,
+  type Routes,
   type RouteType,
   type SocketOptions,
 } from './network.js';

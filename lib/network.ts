@@ -298,8 +298,9 @@ const ADDR_KEYS = ['broadcast', 'nodad', 'noprefixroute'];
 const ROUTE_KEYS = ['to', 'via', 'dev', 'metric', 'table', 'src', 'type', 'onlink', 'family'];
 
 /** net.link: links of the namespace, as `ip link`. */
-class Links {
+export class Links {
   readonly #c: Config;
+  /** @internal Made by NetworkNamespace. */
   constructor(config: Config) {
     this.#c = config;
   }
@@ -388,8 +389,9 @@ class Links {
 }
 
 /** net.addr: addresses of the namespace, as `ip addr`. */
-class Addresses {
+export class Addresses {
   readonly #c: Config;
+  /** @internal Made by NetworkNamespace. */
   constructor(config: Config) {
     this.#c = config;
   }
@@ -430,8 +432,9 @@ class Addresses {
 }
 
 /** net.route: routes of the namespace, as `ip route`. */
-class Routes {
+export class Routes {
   readonly #c: Config;
+  /** @internal Made by NetworkNamespace. */
   constructor(config: Config) {
     this.#c = config;
   }
