@@ -2,7 +2,7 @@
 // is a bind mount of a network namespace on /run/netns/NAME.
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { check, fromFsError, NamespaceError } from './errors.js';
-import { loopbackUp } from './loopback.js';
+import { type CreateOptions, createOptions, loopbackUp } from './loopback.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { bindOntoFile } from './persist.js';
@@ -20,10 +20,7 @@ export function path(name: string): string {
   return `${directory()}/${validate.netnsName(name)}`;
 }
 
-export interface CreateOptions {
-  /** Bring `lo` up in it (as `ip -n NAME link set lo up`): 127.0.0.1 and ::1 work at once. */
-  loopback?: boolean;
-}
+export type { CreateOptions } from './loopback.js';
 
 /**
  * Create a network namespace named `name`, as `ip netns add NAME` does, and
@@ -32,7 +29,7 @@ export interface CreateOptions {
  */
 export function create(name: string, options?: CreateOptions): Namespace {
   const target = path(name);
-  const loopback = createOptions(options);
+  const { loopback } = createOptions(options);
   const dir = directory();
   try {
     mkdirSync(dir, { mode: 0o755 });
@@ -42,28 +39,14 @@ export function create(name: string, options?: CreateOptions): Namespace {
   check(native.makeSharedMountpoint(dir), { syscall: 'mount', path: dir });
   bindOntoFile(target, 'net', () => native.bindNewNetns(target), `A network namespace named "${name}" already exists.`);
   const ns = Namespace.open(target);
-  if (loopback) withCleanup(ns, name, () => loopbackUp(ns));
-  return ns;
-}
-
-function createOptions(options: unknown): boolean {
-  if (options === undefined) return false;
-  const o = validate.object(options, 'options');
-  validate.knownKeys(o, ['loopback'], 'options');
-  if (o.loopback !== undefined && typeof o.loopback !== 'boolean')
-    throw new TypeError('options.loopback must be a boolean');
-  return o.loopback === true;
-}
-
-/** A namespace that could not be set up is not left behind under its name. */
-function withCleanup(ns: Namespace, name: string, setup: () => void): void {
   try {
-    setup();
+    if (loopback) loopbackUp(ns);
   } catch (e) {
-    ns.close();
+    ns.close(); // not left behind, half set up, under its name
     remove(name);
     throw e;
   }
+  return ns;
 }
 
 /** A handle on the network namespace named `name` (made by create() or `ip netns add`). */

@@ -463,6 +463,9 @@ describe('network(): errors', () => {
       [() => network('a/../b\0'), RangeError],
       [() => nsid(null as never), TypeError],
       [() => socketNamespace(-1), RangeError],
+      [() => netns.create(fresh(), { loopback: 'yes' } as never), TypeError],
+      [() => netns.create(fresh(), { lo: true } as never), TypeError],
+      [() => netns.create(fresh(), 'loopback' as never), TypeError],
     ];
     for (const [call, kind] of bad) expect(call, call.toString()).toThrow(kind);
     // and the same calls with good arguments reach the closed handle
