@@ -112,8 +112,8 @@ export interface RouteOptions {
 
 /** route.list() filter. */
 export interface RouteListOptions {
-  /** Both families unless one is given. */
-  family?: Family;
+  /** 'inet' (the default, as `ip route show`), 'inet6' (as `ip -6 route show`) or 'all' (both). */
+  family?: Family | 'all';
   /** 'main' (the default, as ip route show), 'local', 'default', a number, or 'all'. */
   table?: string | number;
 }
@@ -453,11 +453,11 @@ export class Routes {
     delRoute(nl, { ...spec, oif: dev === undefined ? undefined : linkIndex(nl, dev) }, what);
   }
 
-  /** The routes of table main (`ip -j route show` and `ip -6 -j route show`), or as the options say. */
+  /** The IPv4 routes of table main, as `ip -j route show` lists them, or what the options say (`ip -6 …`, both). */
   list(options?: RouteListOptions): Route[] {
     const o = options === undefined ? {} : validate.object(options, 'options');
     validate.knownKeys(o, ['family', 'table'], 'options');
-    const family = optional(o.family, 'options.family', familyName);
+    const family = o.family === 'all' ? undefined : (optional(o.family, 'options.family', familyName) ?? 'inet');
     const table = o.table === 'all' ? undefined : o.table === undefined ? 254 : table_(o.table, 'options.table');
     const nl = this.#c.netlink();
     return listRoutes(nl, family, table, linkNames(nl));

@@ -109,8 +109,9 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
       ] as const) {
         expect(comparableLinks(n.link.list())).toEqual(ipLinks(name));
         expect(n.addr.list()).toEqual(ipAddresses(name));
-        expect(n.route.list()).toEqual(ipRoutes(name));
-        expect(n.route.list({ table: 'local' })).toEqual(ipRoutes(name, 'local'));
+        expect(n.route.list()).toEqual(ipRoutes(name)); // IPv4, as ip route show
+        expect(n.route.list({ family: 'inet6' })).toEqual(ipRoutes(name, 'main', 'inet6'));
+        expect(n.route.list({ family: 'all', table: 'local' })).toEqual(ipRoutes(name, 'local', 'all'));
       }
       // what was asked for is there, in ip's words
       const eth0 = r.hosts[0]!.link.get('eth0');
@@ -257,14 +258,15 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
       label: 'v0',
     });
     expect(n.route.list()).toEqual(ipRoutes(name));
-    expect(n.route.list({ table: 100 })).toEqual(ipRoutes(name, '100'));
-    expect(n.route.list({ family: 'inet6' })).toEqual(ipRoutes(name).filter((r) => r.family === 'inet6'));
+    expect(n.route.list({ family: 'all', table: 100 })).toEqual(ipRoutes(name, '100', 'all'));
+    expect(n.route.list({ family: 'inet6' })).toEqual(ipRoutes(name, 'main', 'inet6'));
+    expect(n.route.list({ family: 'all' }).map((r) => r.family)).toContain('inet6');
     expect(n.route.list().find((r) => r.dst === '10.11.0.1')).toMatchObject({ type: 'blackhole' });
     n.route.del({ to: '10.9.0.0/16' });
     n.route.del({ to: 'default', family: 'inet6', table: 100 });
     n.addr.del('v0', '2001:db8:205::1/64');
     n.addr.del('v0', '10.205.1.1'); // without a prefix length, as ip: whatever its length
-    expect(n.route.list()).toEqual(ipRoutes(name));
+    expect(n.route.list({ family: 'all' })).toEqual(ipRoutes(name, 'main', 'all'));
     expect(n.route.list().map((r) => r.dst)).not.toContain('10.9.0.0/16');
     expect(n.addr.list('v0').map((a) => a.cidr)).toEqual(['10.205.0.1/24']);
   });

@@ -166,7 +166,7 @@ export function delRoute(nl: Rtnetlink, spec: RouteSpec, what: string): void {
   nl.request(request, what, { ESRCH: 'There is no such route (route.list() shows the routes).' });
 }
 
-/** Routes of one table (undefined: all tables), both families unless one is given; no cloned (cache) entries, as ip shows them. */
+/** Routes of one table (undefined: all tables), of one family (undefined: both); no cloned (cache) entries, as ip shows them. */
 export function listRoutes(
   nl: Rtnetlink,
   family: Family | undefined,

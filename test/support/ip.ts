@@ -112,8 +112,12 @@ export function fromIpAddresses(json: Json[]): Address[] {
   );
 }
 
-/** `ip -j route show` (IPv4) then `ip -6 -j route show`, in Route's terms (ip's defaults filled in). */
-export function ipRoutes(where: string | string[] | undefined, table = 'main'): Route[] {
+/** `ip -j route show` (IPv4), `ip -6 -j route show`, or both ('all'), in Route's terms (ip's defaults filled in). */
+export function ipRoutes(
+  where: string | string[] | undefined,
+  table = 'main',
+  family: 'inet' | 'inet6' | 'all' = 'inet',
+): Route[] {
   const show = (family: 'inet' | 'inet6') => {
     try {
       return ipJson(where, [...(family === 'inet6' ? ['-6'] : []), 'route', 'show', 'table', table]);
@@ -137,7 +141,7 @@ export function ipRoutes(where: string | string[] | undefined, table = 'main'): 
         if (r[key] !== undefined) (out as unknown as Json)[key] = r[key];
       return out;
     });
-  return [...read('inet'), ...read('inet6')];
+  return family === 'all' ? [...read('inet'), ...read('inet6')] : read(family);
 }
 
 /** Sockets of this process that `ss -N NAME` (or ss in the host namespace) lists: "proto local peer" lines. */
