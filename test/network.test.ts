@@ -173,13 +173,21 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
       expect(rigInodes.has(ns.inode)).toBe(true);
     }
 
+    // nothing left over: once closed and removed, nothing of this process holds the hosts' namespaces, so the
+    // kernel frees them, and their veth ends take the hub's with them
     agentB.destroy();
     agentC.destroy();
     await Promise.all([closed(server), closed(server6), closed(u4), closed(u3)]);
-    for (const o of open.splice(0).reverse()) o.close();
+    for (const o of open.splice(0).reverse()) if (o !== r.hub) o.close();
+    for (const name of r.names.hosts) netns.remove(name);
+    await until('the hosts are freed', () => r.hub.link.list().length === 2);
+    expect(r.hub.link.list().map((l) => l.name)).toEqual(['lo', 'br0']);
+    r.hub.close();
+    netns.remove(r.names.hub);
     home.close();
     expect(fdCount()).toBe(fds);
-    for (const name of [r.names.hub, ...r.names.hosts]) expect(netns.list()).toContain(name); // removed after the test
+    const names = [r.names.hub, ...r.names.hosts];
+    expect(ipJson(undefined, ['netns', 'list']).filter((n) => names.includes(n.name as string))).toEqual([]);
   });
 
   itRoot('link.set: mtu, name, mac, master and nomaster, up and down, netns (moves it), del; as ip shows it', () => {
