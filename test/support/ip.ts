@@ -7,6 +7,10 @@ import type { Address, Link, Route } from '../../lib/index.js';
 
 type Json = Record<string, unknown>;
 
+// ip runs as installed, without the sanitizer pass's preloaded libasan: its print_route passes
+// overlapping buffers to strncpy (`ip route show table local`), which ASan aborts on.
+const { LD_PRELOAD: _preload, ASAN_OPTIONS: _asan, ...AS_INSTALLED } = process.env;
+
 /** `ip -j [-n NAME] ARGS` parsed; `where` is a netns name, or a command prefix (nsenter …) for other namespaces. */
 export function ipJson(where: string | string[] | undefined, args: string[]): Json[] {
   const [file, ...rest] =
@@ -15,7 +19,11 @@ export function ipJson(where: string | string[] | undefined, args: string[]): Js
       : typeof where === 'string'
         ? ['ip', '-j', '-n', where, ...args]
         : [...where, 'ip', '-j', ...args];
-  const out = execFileSync(file!, rest, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const out = execFileSync(file!, rest, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: AS_INSTALLED,
+  }).trim();
   return out ? (JSON.parse(out) as Json[]) : [];
 }
 
