@@ -4,6 +4,7 @@
 import { getSystemErrorMap } from 'node:util';
 import type { NamespaceType } from './constants.js';
 import { native, type RequestName } from './native.js';
+import type { RtnetlinkRequest } from './netlink/message.js';
 
 const systemErrors = getSystemErrorMap();
 
@@ -16,7 +17,7 @@ function describeErrno(negative: number): [string, string] {
   return [`E${-negative}`, 'unknown error'];
 }
 
-/** 'EPERM' for -1: the code a NamespaceError for this errno has. */
+/** The code ('EEXIST', …) of a negative errno, as a NamespaceError for it would have. */
 export function errnoCode(errno: number): string {
   return describeErrno(-Math.abs(errno))[0];
 }
@@ -26,8 +27,12 @@ export interface ErrorContext {
   syscall: string;
   /** The file involved, if any. */
   path?: string | undefined;
-  /** For ioctl: which nsfs request. */
-  request?: RequestName | undefined;
+  /** For ioctl: which nsfs request; for netlink: which rtnetlink request ('RTM_NEWLINK'), named instead of the syscall. */
+  request?: RequestName | RtnetlinkRequest | undefined;
+  /** For netlink: what the request was about (a link name, an address), quoted in the message as a path is. */
+  subject?: string | undefined;
+  /** For getaddrinfo: the name being resolved. */
+  hostname?: string | undefined;
   /** Namespace types involved (the target's type, or the flags' types). */
   types?: readonly NamespaceType[] | undefined;
   /** For unshare: the raw flags. */
@@ -66,20 +71,34 @@ export class NamespaceError extends Error {
   declare readonly hint?: string;
   /** spawn: the setup step that failed. */
   declare readonly step?: string;
-  /** ioctl: the nsfs request name. */
-  declare readonly request?: RequestName;
+  /** ioctl: the nsfs request name; netlink: the rtnetlink request ('RTM_NEWLINK'). */
+  declare readonly request?: RequestName | RtnetlinkRequest;
+  /** netlink: what the request was about ('va', '10.0.0.1/24 dev va'). */
+  declare readonly subject?: string;
+  /** getaddrinfo: the name that was being resolved (as in Node's dns errors). */
+  declare readonly hostname?: string;
 
   // options is ErrorOptions, spelt out: that name needs lib es2022 in every consumer's tsconfig
   constructor(errno: number, context: ErrorContext, options?: { cause?: unknown }) {
     const negative = -Math.abs(errno);
-    const [code, description] = describeErrno(negative);
-    const what = context.request ? `${context.syscall} ${context.request}` : context.syscall;
+    const [errnoCode, description] = describeErrno(negative);
+    // as Node's dns errors: a name that does not resolve is ENOTFOUND
+    const code =
+      context.syscall === 'getaddrinfo' && (negative === -3008 || negative === -3007) ? 'ENOTFOUND' : errnoCode;
+    const what =
+      context.syscall === 'netlink' && context.request
+        ? context.request
+        : context.request
+          ? `${context.syscall} ${context.request}`
+          : context.syscall;
     const hint = context.hint ?? (context.step === undefined ? hintFor(code, context) : undefined);
+    const since = nsfsSince(context.request);
     const desc =
-      code === 'ENOTTY' && context.request
-        ? `not supported by this kernel (${context.request} needs Linux ${REQUEST_SINCE[context.request]})`
+      code === 'ENOTTY' && since
+        ? `not supported by this kernel (${context.request} needs Linux ${since})`
         : description;
-    super(`${code}: ${desc}, ${what}${context.path === undefined ? '' : ` '${context.path}'`}`, options);
+    const quoted = context.path ?? context.subject ?? context.hostname;
+    super(`${code}: ${desc}, ${what}${quoted === undefined ? '' : ` '${quoted}'`}`, options);
     this.name = 'NamespaceError';
     this.code = code;
     this.errno = negative;
@@ -88,6 +107,8 @@ export class NamespaceError extends Error {
     if (hint !== undefined) this.hint = hint;
     if (context.step !== undefined) this.step = context.step;
     if (context.request !== undefined) this.request = context.request;
+    if (context.subject !== undefined) this.subject = context.subject;
+    if (context.hostname !== undefined) this.hostname = context.hostname;
   }
 }
 
@@ -112,6 +133,12 @@ export class NamespaceRestoreError extends NamespaceError {
   }
 }
 
+function nsfsSince(request: ErrorContext['request']): string | undefined {
+  return request !== undefined && Object.hasOwn(REQUEST_SINCE, request)
+    ? REQUEST_SINCE[request as RequestName]
+    : undefined;
+}
+
 /** Throw a NamespaceError if a native result is a negative errno; else return it. */
 export function check<T>(result: T | number, context: ErrorContext): T {
   if (typeof result === 'number' && result < 0) throw new NamespaceError(result, context);
@@ -130,6 +157,7 @@ const MULTITHREADED =
   'a single-threaded process';
 
 function hintFor(code: string, c: ErrorContext): string | undefined {
+  if (c.syscall === 'netlink' || c.syscall === 'getaddrinfo') return undefined; // their hints live with the requests
   const types = c.types ?? [];
   const has = (t: NamespaceType) => types.includes(t);
   switch (code) {
@@ -175,9 +203,11 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
         'A namespace limit was reached: see /proc/sys/user/max_*_namespaces (namespaceLimits()); pid and user ' +
         'namespaces also nest at most 32 deep.'
       );
-    case 'ENOTTY':
-      if (c.request) return `This kernel does not support ${c.request} (added in Linux ${REQUEST_SINCE[c.request]}).`;
+    case 'ENOTTY': {
+      const since = nsfsSince(c.request);
+      if (since) return `This kernel does not support ${c.request} (added in Linux ${since}).`;
       return undefined;
+    }
     case 'EACCES':
       if (c.path?.startsWith('/proc/'))
         return (
@@ -186,7 +216,7 @@ function hintFor(code: string, c: ErrorContext): string | undefined {
         );
       return undefined;
     case 'ESRCH':
-      if (c.request) return 'No such process is visible in that pid namespace.';
+      if (nsfsSince(c.request)) return 'No such process is visible in that pid namespace.';
       return undefined;
     case 'EBADF':
       return 'The handle or fd is closed.';

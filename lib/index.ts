@@ -25,9 +25,38 @@ export { type ListOptions, listNamespaces, type NamespaceInfo } from './list.js'
 export { type MountNamespaceInfo, Namespace, type NamespaceFileOptions } from './namespace.js';
 export type { RequestName } from './native.js';
 export * as netns from './netns.js';
+export {
+  type Address,
+  type AddressAddOptions,
+  type Addresses,
+  type ConnectOptions,
+  type DgramOptions,
+  type Family,
+  type Link,
+  type LinkAddOptions,
+  type LinkKind,
+  type LinkPeer,
+  type LinkRef,
+  type LinkSetOptions,
+  type Links,
+  type ListenOptions,
+  type LookupAddress,
+  type LookupOptions,
+  type NetnsRef,
+  NetworkNamespace,
+  network,
+  nsid,
+  type Route,
+  type RouteListOptions,
+  type RouteOptions,
+  type Routes,
+  type RouteType,
+  type SocketOptions,
+} from './network.js';
 export { persist, release } from './persist.js';
 export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
+export { socketNamespace } from './socket-at.js';
 export { type IdMapEntry, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
 export { type ExitStatus, Subprocess } from './subprocess.js';
 export { unshare } from './unshare.js';

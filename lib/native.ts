@@ -62,7 +62,33 @@ export interface NativeBinding {
   makeSharedMountpoint(dir: string): 0 | Errno;
   /** unshare(CLONE_NEWNET) on a new short-lived thread and bind its net namespace onto target. */
   bindNewNetns(target: string): 0 | Errno;
+  /**
+   * socket(domain, type|SOCK_CLOEXEC, protocol) inside the network namespace open on netFd, made by a
+   * short-lived clone that joins it (first joining userFd, the owning user namespace, if joining is refused
+   * without it; -1 for none). No thread moves.
+   */
+  socketAt(netFd: number, userFd: number, domain: number, type: number, protocol: number): number | SocketFailure;
+  /** As socketAt, a NETLINK_ROUTE socket with extended acks and strict dumps, bound. */
+  netlinkOpen(netFd: number, userFd: number): number | SocketFailure;
+  /** Send one rtnetlink request, read its whole answer: the messages (not acks), or the kernel's error. */
+  netlinkRequest(fd: number, request: Uint8Array): Buffer | [errno: Errno, message?: string];
+  /** bind(2) to a struct sockaddr (SO_REUSEADDR when reuseAddr; IPV6_V6ONLY unless v6only is -1). */
+  bindSocket(fd: number, sockaddr: Uint8Array, reuseAddr: boolean, v6only: -1 | 0 | 1): 0 | Errno;
+  /** connect(2) without blocking (the fd is made O_NONBLOCK): for Unix stream sockets. */
+  connectSocket(fd: number, sockaddr: Uint8Array): 0 | Errno;
+  /** SIOCGSKNS: a new fd on the socket's network namespace. */
+  socketNetns(fd: number): number;
+  /**
+   * getaddrinfo(host) on a new thread of its own that joins the network namespace open on netFd, then ends.
+   * A negative errno when no thread could be started; undefined when the environment is going away.
+   */
+  lookup(netFd: number, host: string, family: 0 | 4 | 6, flags: number): Promise<LookupAnswer> | Errno | undefined;
 }
+
+/** Where making a socket in a namespace failed: [-errno, step]. */
+export type SocketFailure = [errno: Errno, step: 'clone' | 'setns:user' | 'setns:net' | 'socket'];
+/** The addresses found, in getaddrinfo's order, or [-errno (libuv's UV_EAI_* for getaddrinfo's), step]. */
+export type LookupAnswer = [family: 4 | 6, address: string][] | [errno: Errno, step: 'setns:net' | 'getaddrinfo'];
 
 export interface SpawnLimits {
   /** argv and envp entries. */

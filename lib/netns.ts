@@ -2,6 +2,7 @@
 // is a bind mount of a network namespace on /run/netns/NAME.
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { check, fromFsError, NamespaceError } from './errors.js';
+import { type CreateOptions, createOptions, loopbackUp } from './loopback.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { bindOntoFile } from './persist.js';
@@ -19,13 +20,16 @@ export function path(name: string): string {
   return `${directory()}/${validate.netnsName(name)}`;
 }
 
+export type { CreateOptions } from './loopback.js';
+
 /**
  * Create a network namespace named `name`, as `ip netns add NAME` does, and
  * return a handle on it. The namespace is made on a short-lived thread of its
  * own: no thread of the caller changes namespace.
  */
-export function create(name: string): Namespace {
+export function create(name: string, options?: CreateOptions): Namespace {
   const target = path(name);
+  const { loopback } = createOptions(options);
   const dir = directory();
   try {
     mkdirSync(dir, { mode: 0o755 });
@@ -34,7 +38,15 @@ export function create(name: string): Namespace {
   }
   check(native.makeSharedMountpoint(dir), { syscall: 'mount', path: dir });
   bindOntoFile(target, 'net', () => native.bindNewNetns(target), `A network namespace named "${name}" already exists.`);
-  return Namespace.open(target);
+  const ns = Namespace.open(target);
+  try {
+    if (loopback) loopbackUp(ns);
+  } catch (e) {
+    ns.close(); // not left behind, half set up, under its name
+    remove(name);
+    throw e;
+  }
+  return ns;
 }
 
 /** A handle on the network namespace named `name` (made by create() or `ip netns add`). */

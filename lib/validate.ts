@@ -85,3 +85,9 @@ export function netnsName(value: unknown, name = 'name'): string {
   if (Buffer.byteLength(n) > 255) throw new RangeError(`${name} is longer than NAME_MAX (255 bytes)`);
   return n;
 }
+
+/** Only `allowed` keys (a typo never silently does less than asked): a TypeError names the first other one. */
+export function knownKeys(o: Record<string, unknown>, allowed: readonly string[], name: string): void {
+  for (const key of Object.keys(o))
+    if (!allowed.includes(key)) throw new TypeError(`${name} has an unknown key ${describe(key)}`);
+}

@@ -57,6 +57,14 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value UmountDetach(const Napi::CallbackInfo& info);
   Napi::Value MakeSharedMountpoint(const Napi::CallbackInfo& info);
   Napi::Value BindNewNetns(const Napi::CallbackInfo& info);
+  // sockets and rtnetlink inside network namespaces, lookups (net_addon.cc)
+  Napi::Value SocketAt(const Napi::CallbackInfo& info);
+  Napi::Value NetlinkOpen(const Napi::CallbackInfo& info);
+  Napi::Value NetlinkRequest(const Napi::CallbackInfo& info);
+  Napi::Value BindSocket(const Napi::CallbackInfo& info);
+  Napi::Value ConnectSocket(const Napi::CallbackInfo& info);
+  Napi::Value SocketNetns(const Napi::CallbackInfo& info);
+  Napi::Value Lookup(const Napi::CallbackInfo& info);
 };
 
 #endif

@@ -4,7 +4,9 @@
 // they were (calls that move the thread by design are undone and checked).
 
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -147,6 +149,11 @@ type Fuzz = { args: fc.Arbitrary<unknown[]>; call: (args: unknown[]) => unknown;
 let handle: Namespace; // a live handle for method calls
 let pidfd: Pidfd;
 let child: Subprocess;
+// network: a NetworkNamespace on a throwaway network namespace (a child's), never the host's
+let netChild: Subprocess;
+let inNs: nsbind.NetworkNamespace;
+const SCRATCH_NET = 'SCRATCH_NET'; // stands for that namespace's path in generated netns values
+const settling: Promise<unknown>[] = []; // what asynchronous calls made, released once they settle
 
 const method = (get: () => object, name: string, max = 2): Fuzz => ({
   args: anyArgs(max),
@@ -157,6 +164,47 @@ const fn = (f: (...x: never[]) => unknown, max = 3, extra: Partial<Fuzz> = {}): 
   call: (a) => (f as (...x: unknown[]) => unknown)(...a),
   ...extra,
 });
+
+/** A value for a `netns` option: the scratch namespace or junk, never a path or fd that could name the host's. */
+const safeNetns = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    fc.constant(SCRATCH_NET),
+    anyValue().filter((v) => typeof v !== 'number' && (typeof v !== 'string' || !/^\/|^[\w.-]+$/.test(v))),
+  );
+/** Options objects that are often nearly valid, so that fuzzing reaches the kernel. */
+const nearly = (record: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    { weight: 1, arbitrary: anyValue() },
+    {
+      weight: 4,
+      arbitrary: fc.record(
+        Object.fromEntries(
+          Object.entries(record).map(([k, a]) => [k, fc.oneof({ weight: 4, arbitrary: a }, anyValue())]),
+        ),
+        { requiredKeys: [] },
+      ),
+    },
+  );
+const ifname = () => fc.oneof(fc.constantFrom('lo', 'fz0', 'fz1', 'br', 'x'.repeat(16)), fc.string({ maxLength: 16 }));
+const cidr = () =>
+  fc.oneof(
+    fc.tuple(fc.ipV4(), fc.nat(33)).map(([a, l]) => `${a}/${l}`),
+    fc.tuple(fc.ipV6(), fc.nat(129)).map(([a, l]) => `${a}/${l}`),
+    fc.constantFrom('default', '10.0.0.0/8', '10.1.2.3', 'fe80::1/64'),
+  );
+/** Put the scratch namespace's path where a generated value asks for it (options.netns, options.peer.netns). */
+function aim(o: unknown): unknown {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return o;
+  const copy: Record<string, unknown> = { ...o };
+  if (copy.netns === SCRATCH_NET) copy.netns = `/proc/${netChild.pid}/ns/net`;
+  if (typeof copy.peer === 'object' && copy.peer !== null) copy.peer = aim(copy.peer);
+  return copy;
+}
+/** A promise a call made: once settled, whatever it resolved with (a dgram socket) is released. */
+function settle<T>(p: Promise<T>, release: (v: T) => void = () => {}): Promise<T> {
+  settling.push(p.then(release, () => {}));
+  return p;
+}
 
 const CATALOG: Record<string, Fuzz> = {
   flagToType: fn(nsbind.flagToType),
@@ -258,6 +306,145 @@ const CATALOG: Record<string, Fuzz> = {
   'Subprocess#ref': method(() => child, 'ref'),
   'Subprocess#unref': method(() => child, 'unref'),
   'Subprocess#namespace': method(() => child, 'namespace'),
+  // network: only the scratch namespace is ever configured; top-level calls below only open and read
+  network: fn(nsbind.network, 1),
+  nsid: fn(nsbind.nsid, 2),
+  socketNamespace: fn(nsbind.socketNamespace, 1),
+  'NetworkNamespace#socket': {
+    args: fc.tuple(
+      nearly({ family: fc.constantFrom('ipv4', 'ipv6', 'unix'), type: fc.constantFrom('stream', 'dgram') }),
+    ),
+    call: ([o]) => closeSync(inNs.socket(o as nsbind.SocketOptions)),
+  },
+  'NetworkNamespace#listen': {
+    args: fc.tuple(
+      fc.oneof(fc.constant('SERVER'), anyValue()),
+      nearly({
+        port: fc.nat(65536),
+        host: fc.constantFrom('127.0.0.1', '::', 'localhost', '10.9.9.9'),
+        backlog: fc.nat(),
+        path: fc.constantFrom(`\0nsbind-fuzz-${process.pid}`),
+      }),
+    ),
+    call: ([s, o]) => {
+      const server = s === 'SERVER' ? net.createServer() : s;
+      const p = inNs.listen(server as net.Server, o as nsbind.ListenOptions);
+      return settle(p.finally(() => server instanceof net.Server && server.close()));
+    },
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#connect': {
+    args: fc.tuple(
+      nearly({
+        port: fc.nat(65536),
+        host: fc.constantFrom('127.0.0.1', '::1', 'localhost', '10.9.9.9'),
+        family: fc.constantFrom(0, 4, 6),
+        path: fc.constantFrom(`\0nsbind-fuzz-${process.pid}`, '/nonexistent'),
+      }),
+    ),
+    call: ([o]) => inNs.connect(o as nsbind.ConnectOptions).on('error', () => {}),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#dgram': {
+    args: fc.tuple(
+      fc.oneof(fc.constantFrom('udp4', 'udp6'), anyValue()),
+      nearly({ port: fc.nat(65536), address: fc.constantFrom('127.0.0.1', '::', '0.0.0.0', 'localhost') }),
+    ),
+    call: ([t, o]) => settle(inNs.dgram(t as 'udp4', o as nsbind.DgramOptions), (sock) => sock.close()),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#httpAgent': method(() => inNs, 'httpAgent', 1),
+  'NetworkNamespace#httpsAgent': method(() => inNs, 'httpsAgent', 1),
+  'NetworkNamespace#lookup': {
+    args: fc.tuple(
+      fc.oneof(fc.constantFrom('localhost', '127.0.0.1', '::1', ''), anyValue()),
+      nearly({ family: fc.constantFrom(0, 4, 6, 'IPv4'), all: fc.boolean(), hints: fc.nat(64) }),
+    ),
+    call: ([h, o]) => settle(inNs.lookup(h as string, o as nsbind.LookupOptions)),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#nsid': {
+    args: fc.tuple(fc.oneof(anyValue(), fc.constant(SCRATCH_NET))),
+    call: ([v]) => inNs.nsid((v === SCRATCH_NET ? inNs : v) as never),
+  },
+  'NetworkNamespace#close': method(() => inNs, 'close'),
+  'NetworkNamespace#link.list': method(() => inNs.link, 'list'),
+  'NetworkNamespace#link.get': {
+    args: fc.tuple(fc.oneof(ifname(), anyValue())),
+    call: ([d]) => inNs.link.get(d as string),
+  },
+  'NetworkNamespace#link.add': {
+    args: fc.tuple(
+      nearly({
+        name: ifname(),
+        type: fc.constantFrom('veth', 'bridge', 'dummy'),
+        mtu: fc.nat(70000),
+        up: fc.boolean(),
+        mac: fc.constantFrom('02:00:00:00:00:01'),
+        master: ifname(),
+        netns: safeNetns(),
+        peer: nearly({ name: ifname(), netns: safeNetns(), mtu: fc.nat(70000) }),
+      }),
+    ),
+    call: ([o]) => inNs.link.add(aim(o) as nsbind.LinkAddOptions),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#link.set': {
+    args: fc.tuple(
+      fc.oneof(ifname(), anyValue()),
+      nearly({
+        up: fc.boolean(),
+        mtu: fc.nat(70000),
+        name: ifname(),
+        master: fc.oneof(ifname(), fc.constant(null)),
+        netns: safeNetns(),
+      }),
+    ),
+    call: ([d, o]) => inNs.link.set(d as string, aim(o) as nsbind.LinkSetOptions),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#link.del': {
+    args: fc.tuple(fc.oneof(ifname(), anyValue())),
+    call: ([d]) => inNs.link.del(d as string),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#addr.add': {
+    args: fc.tuple(
+      fc.oneof(ifname(), anyValue()),
+      fc.oneof(cidr(), anyValue()),
+      nearly({ nodad: fc.boolean(), noprefixroute: fc.boolean(), broadcast: fc.ipV4() }),
+    ),
+    call: ([d, c, o]) => inNs.addr.add(d as string, c as string, o as nsbind.AddressAddOptions),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#addr.del': {
+    args: fc.tuple(fc.oneof(ifname(), anyValue()), fc.oneof(cidr(), anyValue())),
+    call: ([d, c]) => inNs.addr.del(d as string, c as string),
+    runs: SPAWN_RUNS,
+  },
+  'NetworkNamespace#addr.list': method(() => inNs.addr, 'list', 1),
+  ...Object.fromEntries(
+    (['add', 'del'] as const).map((m) => [
+      `NetworkNamespace#route.${m}`,
+      {
+        args: fc.tuple(
+          nearly({
+            to: cidr(),
+            via: fc.oneof(fc.ipV4(), fc.ipV6()),
+            dev: ifname(),
+            metric: fc.nat(),
+            table: fc.constantFrom('main', 'local', 100),
+            type: fc.constantFrom('unicast', 'blackhole'),
+            onlink: fc.boolean(),
+            family: fc.constantFrom('inet', 'inet6'),
+          }),
+        ),
+        call: ([o]: unknown[]) => inNs.route[m](o as nsbind.RouteOptions),
+        runs: SPAWN_RUNS,
+      },
+    ]),
+  ),
+  'NetworkNamespace#route.list': method(() => inNs.route, 'list', 1),
 };
 
 /** Options that are often valid, so that fuzzing reaches the clone and the child's setup. */
@@ -333,6 +520,9 @@ function dispose(result: unknown, name: string, args: unknown[]): void {
   if (result instanceof Namespace && result !== handle) result.close();
   if (result instanceof Pidfd && result !== pidfd) result.close();
   if (result instanceof Subprocess && result !== child) spawned.push(result);
+  if (result instanceof nsbind.NetworkNamespace && result !== inNs) result.close();
+  if (result instanceof http.Agent) result.destroy();
+  if (result instanceof net.Socket) result.destroy();
   if (name === 'netns.create' && result instanceof Namespace) netns.remove(args[0] as string);
   if (name === 'persist') nsbind.release(args[1] as string);
 }
@@ -350,6 +540,8 @@ describe('fuzz: every export, any input', () => {
     handle = Namespace.current('pid');
     pidfd = Pidfd.open(process.pid);
     child = nsbind.spawn('sleep', ['1000'], { stdio: 'ignore' });
+    netChild = nsbind.spawn('sleep', ['1000'], { namespaces: ['user', 'net'], mapRootUser: true, stdio: 'ignore' });
+    inNs = scratchNetwork();
     before = fdCount();
     threads = new Map(NAMESPACE_TYPES.map((t) => [t, threadNamespaces(t)]));
   });
@@ -358,6 +550,9 @@ describe('fuzz: every export, any input', () => {
     process.chdir(cwd);
     child?.kill('SIGKILL');
     await child?.exited;
+    inNs?.close();
+    netChild?.kill('SIGKILL');
+    await netChild?.exited;
     for (const ns of home.values()) ns.close();
     handle?.close();
     pidfd?.close();
@@ -407,10 +602,12 @@ describe('fuzz: every export, any input', () => {
             throw new Error(`${name}(${fc.stringify(args)}) left the calling thread in other namespaces`);
           if (name.startsWith('Namespace#') && handle.closed) handle = Namespace.current('pid');
           if (name === 'Pidfd#close') pidfd = Pidfd.open(process.pid);
+          if (inNs.closed) inNs = scratchNetwork();
         }),
         { numRuns: fuzz.runs ?? RUNS },
       );
       await Promise.all(spawned.splice(0).map((c) => c.exited));
+      while (settling.length) await Promise.all(settling.splice(0));
       await new Promise((r) => setImmediate(r));
       expect(fdCount()).toBe(before);
       for (const [t, map] of threads) {
@@ -421,6 +618,14 @@ describe('fuzz: every export, any input', () => {
     }, 300_000);
   }
 });
+
+/** The scratch NetworkNamespace, with its netlink socket open (so the fd count stays put). */
+function scratchNetwork(): nsbind.NetworkNamespace {
+  using handle = netChild.namespace('net');
+  const n = nsbind.network(handle); // keeps a handle of its own
+  n.link.list();
+  return n;
+}
 
 /** Methods a class has from nsbind itself, inherited ones included (not those of Object or EventEmitter). */
 function libraryMethods(proto: object): string[] {

@@ -7,15 +7,25 @@ import { type Command, commandList, dispatch, type Io, parse, parseBeforeCommand
 const add: Command = {
   name: 'add',
   summary: 'create a network namespace named NAME (ip netns add)',
-  usage: `Usage: nsbind netns add NAME
+  usage: `Usage: nsbind netns add [--loopback] NAME
 
 Create a network namespace and bind-mount it on /run/netns/NAME, where
 \`ip netns\` finds it. No thread of nsbind itself changes namespace.
+
+Options:
+  -l, --loopback  bring lo up in it (ip -n NAME link set lo up): 127.0.0.1
+                  and ::1 work at once
 `,
   run(args: string[], io: Io): number {
-    const parsed = parse(this, args, io, {}, { min: 1, max: 1, names: 'NAME' });
+    const parsed = parse(
+      this,
+      args,
+      io,
+      { loopback: { type: 'boolean', short: 'l' } },
+      { min: 1, max: 1, names: 'NAME' },
+    );
     if (!parsed) return 0;
-    netns.create(parsed.positionals[0]!).close();
+    netns.create(parsed.positionals[0]!, { loopback: parsed.values.loopback === true }).close();
     return 0;
   },
 };

@@ -22,6 +22,19 @@ describe('nsbind netns', () => {
     expect(existsSync(`/run/netns/${name}`)).toBe(false);
   });
 
+  itRoot('add --loopback: lo is up in it, with 127.0.0.1 and ::1, as ip shows', () => {
+    const [name, short] = [fresh(), fresh()];
+    expect(nsbind(['netns', 'add', '--loopback', name])).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    const lo = JSON.parse(execFileSync('ip', ['-j', '-n', name, 'addr', 'show', 'lo'], { encoding: 'utf8' }))[0];
+    expect(lo.flags).toEqual(['LOOPBACK', 'UP', 'LOWER_UP']);
+    expect(lo.addr_info.map((a: { local: string }) => a.local)).toEqual(['127.0.0.1', '::1']);
+    expect(nsbind(['netns', 'add', short, '-l']).status).toBe(0);
+    expect(execFileSync('ip', ['-n', short, '-o', 'link', 'show', 'lo'], { encoding: 'utf8' })).toMatch(
+      /<LOOPBACK,UP,LOWER_UP>/,
+    );
+    expect(nsbind(['netns', 'add', '--help']).stdout).toMatch(/-l, --loopback {2}bring lo up in it/);
+  });
+
   itRoot('a name made by ip netns add: listed, deleted', () => {
     const name = fresh();
     execFileSync('ip', ['netns', 'add', name]);
@@ -104,6 +117,9 @@ describe('nsbind netns', () => {
       "nsbind netns add: name must be a single file name (no '/', not '.' or '..'), got \"a/b\"",
     );
     expect(oneLineError(nsbind(['netns', 'add', 'x', 'y']))).toBe("nsbind netns add: unexpected argument 'y'");
+    expect(oneLineError(nsbind(['netns', 'add', '--loopback=yes', 'x']))).toBe(
+      "nsbind netns add: option '-l, --loopback' does not take an argument",
+    );
     expect(oneLineError(nsbind(['netns', 'del']))).toBe('nsbind netns del: missing NAME');
   });
 

@@ -1,0 +1,342 @@
+// N-API glue for networking inside namespaces: sockets made in a namespace
+// (socket.c), rtnetlink requests (netlink.c) and name resolution on a thread of
+// its own (lookup.c). Every argument is checked here, whatever the TypeScript
+// layer did, and nothing is done after a failed conversion: a bad argument is
+// a TypeError/RangeError, every other failure a negative errno for JS to turn
+// into a NamespaceError.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "addon.h"
+#include "lookup.h"
+#include "netlink.h"
+#include "socket.h"
+
+namespace {
+
+const char* const kSocketSteps[] = {"none", "clone", "setns:user", "setns:net", "socket"};
+const char* const kLookupSteps[] = {"none", "setns:net", "getaddrinfo"};
+
+// Throw a TypeError/RangeError naming argument i; returns false for `return` chains.
+bool Fail(Napi::Env env, bool range, size_t i, const char* what) {
+  std::string message = "argument " + std::to_string(i) + " must be " + what;
+  if (range)
+    Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+  else
+    Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return false;
+}
+
+// An integer argument in [min, max].
+bool IntArg(const Napi::CallbackInfo& info, size_t i, int min, int max, int* out) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsNumber()) return Fail(env, false, i, "a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (env.IsExceptionPending()) return false;
+  if (!(d >= min && d <= max) || d != std::trunc(d)) return Fail(env, true, i, "an integer in range");
+  *out = static_cast<int>(d);
+  return true;
+}
+
+bool FdArg(const Napi::CallbackInfo& info, size_t i, int* out) { return IntArg(info, i, 0, INT_MAX, out); }
+
+// A Uint8Array (Buffer) argument: its bytes, valid during this call.
+bool BytesArg(const Napi::CallbackInfo& info, size_t i, const uint8_t** data, size_t* len) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsTypedArray()) return Fail(env, false, i, "a Uint8Array");
+  Napi::TypedArray typed = info[i].As<Napi::TypedArray>();
+  if (env.IsExceptionPending()) return false;
+  if (typed.TypedArrayType() != napi_uint8_array) return Fail(env, false, i, "a Uint8Array");
+  Napi::Uint8Array bytes = typed.As<Napi::Uint8Array>();
+  *data = bytes.Data();
+  *len = bytes.ByteLength();
+  return !env.IsExceptionPending();
+}
+
+bool StringArg(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsString()) return Fail(env, false, i, "a string");
+  *out = info[i].As<Napi::String>().Utf8Value();
+  return !env.IsExceptionPending();
+}
+
+bool BoolArg(const Napi::CallbackInfo& info, size_t i, bool* out) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsBoolean()) return Fail(env, false, i, "a boolean");
+  *out = info[i].As<Napi::Boolean>().Value();
+  return !env.IsExceptionPending();
+}
+
+// fd >= 0 as a number; a failure as [-errno, step name].
+Napi::Value FdOrStep(Napi::Env env, int r, int step) {
+  if (r >= 0) return Napi::Number::New(env, r);
+  Napi::Array a = Napi::Array::New(env, 2);
+  if (env.IsExceptionPending()) return env.Undefined();
+  a.Set(0u, Napi::Number::New(env, r));
+  a.Set(1u, Napi::String::New(env, kSocketSteps[step]));
+  return env.IsExceptionPending() ? env.Undefined() : a;
+}
+
+// getaddrinfo's EAI_* codes as libuv numbers them (what Node's errors use).
+int UvEai(int eai) {
+  switch (eai) {
+    case EAI_ADDRFAMILY:
+      return UV_EAI_ADDRFAMILY;
+    case EAI_AGAIN:
+      return UV_EAI_AGAIN;
+    case EAI_BADFLAGS:
+      return UV_EAI_BADFLAGS;
+    case EAI_FAIL:
+      return UV_EAI_FAIL;
+    case EAI_FAMILY:
+      return UV_EAI_FAMILY;
+    case EAI_MEMORY:
+      return UV_EAI_MEMORY;
+    case EAI_NODATA:
+      return UV_EAI_NODATA;
+    case EAI_NONAME:
+      return UV_EAI_NONAME;
+    case EAI_OVERFLOW:
+      return UV_EAI_OVERFLOW;
+    case EAI_SERVICE:
+      return UV_EAI_SERVICE;
+    case EAI_SOCKTYPE:
+      return UV_EAI_SOCKTYPE;
+    default:
+      return UV_EAI_FAIL;
+  }
+}
+
+// One lookup: shared by the lookup thread, the thread-safe function that brings
+// its result to the JS thread, and that function's finalizer. Freed by the
+// last of the thread and the finalizer to let go.
+struct LookupJob {
+  nsb_lookup c{};
+  napi_deferred deferred = nullptr;
+  napi_threadsafe_function tsfn = nullptr;
+  std::mutex mutex;
+  bool alive = true;  // the thread-safe function exists (its finalizer has not run)
+  int refs = 2;       // the thread's and the finalizer's
+};
+
+void Unref(LookupJob* job) {
+  bool last;
+  {
+    std::lock_guard<std::mutex> lock(job->mutex);
+    last = --job->refs == 0;
+  }
+  if (!last) return;
+  nsb_lookup_free(&job->c);
+  delete job;
+}
+
+// On the lookup thread. Under the mutex, so the finalizer (which may run at
+// environment teardown, while we are here) cannot free the function in between.
+void LookupDone(nsb_lookup* c) {
+  auto* job = static_cast<LookupJob*>(c->context);
+  {
+    std::lock_guard<std::mutex> lock(job->mutex);
+    if (job->alive) {
+      napi_call_threadsafe_function(job->tsfn, job, napi_tsfn_blocking);  // napi_closing: nobody waits any more
+      napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
+    }
+  }
+  Unref(job);
+}
+
+// Build [[family, address], …] or [-errno, step] with the plain C API: this
+// runs from the event loop, also while a worker is being terminated, when
+// calls can fail (JS cannot run) and a node-addon-api failure would abort.
+// Any failure leaves the promise unsettled: nobody is left to wait for it.
+bool LookupAnswer(napi_env env, const nsb_lookup& c, napi_value* out) {
+  napi_value a, v;
+  if (napi_create_array(env, &a) != napi_ok) return false;
+  *out = a;
+  if (c.err != 0 || c.eai != 0) {
+    return napi_create_int32(env, c.eai != 0 ? UvEai(c.eai) : c.err, &v) == napi_ok &&
+           napi_set_element(env, a, 0, v) == napi_ok &&
+           napi_create_string_utf8(env, kLookupSteps[c.step], NAPI_AUTO_LENGTH, &v) == napi_ok &&
+           napi_set_element(env, a, 1, v) == napi_ok;
+  }
+  uint32_t n = 0;
+  for (addrinfo* ai = c.result; ai; ai = ai->ai_next) {
+    char text[INET6_ADDRSTRLEN];
+    const void* addr = nullptr;
+    if (ai->ai_family == AF_INET) addr = &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr;
+    if (ai->ai_family == AF_INET6) addr = &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr;
+    if (!addr || !inet_ntop(ai->ai_family, addr, text, sizeof text)) continue;
+    napi_value entry, family, address;
+    if (napi_create_array_with_length(env, 2, &entry) != napi_ok ||
+        napi_create_int32(env, ai->ai_family == AF_INET6 ? 6 : 4, &family) != napi_ok ||
+        napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &address) != napi_ok ||
+        napi_set_element(env, entry, 0, family) != napi_ok || napi_set_element(env, entry, 1, address) != napi_ok ||
+        napi_set_element(env, a, n++, entry) != napi_ok)
+      return false;
+  }
+  return true;
+}
+
+// On the JS thread; env is null at teardown (nothing to resolve).
+void LookupCallJs(napi_env env, napi_value, void*, void* data) {
+  auto* job = static_cast<LookupJob*>(data);
+  if (env == nullptr) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value answer;
+  if (LookupAnswer(env, job->c, &answer)) napi_resolve_deferred(env, job->deferred, answer);
+  napi_close_handle_scope(env, scope);
+}
+
+void LookupFinalize(napi_env, void* data, void*) {
+  auto* job = static_cast<LookupJob*>(data);
+  {
+    std::lock_guard<std::mutex> lock(job->mutex);
+    job->alive = false;
+  }
+  Unref(job);
+}
+
+}  // namespace
+
+// socketAt(netFd, userFd (-1: none), domain, type, protocol) -> fd | [-errno, step]
+Napi::Value Addon::SocketAt(const Napi::CallbackInfo& info) {
+  int net_fd, user_fd, domain, type, protocol, step = 0;
+  if (!FdArg(info, 0, &net_fd) || !IntArg(info, 1, -1, INT_MAX, &user_fd) || !IntArg(info, 2, 0, INT_MAX, &domain) ||
+      !IntArg(info, 3, 0, INT_MAX, &type) || !IntArg(info, 4, 0, INT_MAX, &protocol))
+    return info.Env().Undefined();
+  int r = nsb_socket_at(net_fd, user_fd, domain, type, protocol, &step);
+  return FdOrStep(info.Env(), r, step);
+}
+
+// netlinkOpen(netFd, userFd (-1: none)) -> fd | [-errno, step]
+Napi::Value Addon::NetlinkOpen(const Napi::CallbackInfo& info) {
+  int net_fd, user_fd, step = 0;
+  if (!FdArg(info, 0, &net_fd) || !IntArg(info, 1, -1, INT_MAX, &user_fd)) return info.Env().Undefined();
+  int r = nsb_netlink_open(net_fd, user_fd, &step);
+  return FdOrStep(info.Env(), r, step);
+}
+
+// netlinkRequest(fd, message) -> Buffer (the answer's messages) | [-errno, kernel's message or undefined]
+Napi::Value Addon::NetlinkRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  const uint8_t* data;
+  size_t len;
+  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &data, &len)) return env.Undefined();
+  nsb_netlink_answer answer;
+  int r = nsb_netlink_request(fd, data, len, &answer);
+  Napi::Value out;
+  if (r < 0) {
+    Napi::Array a = Napi::Array::New(env, 2);
+    a.Set(0u, Napi::Number::New(env, r));
+    if (answer.message[0]) a.Set(1u, Napi::String::New(env, answer.message));
+    out = a;
+  } else {
+    out =
+        Napi::Buffer<uint8_t>::Copy(env, answer.data ? answer.data : reinterpret_cast<const uint8_t*>(""), answer.len);
+  }
+  nsb_netlink_free(&answer);
+  return env.IsExceptionPending() ? env.Undefined() : out;
+}
+
+// bindSocket(fd, sockaddr bytes, reuseAddr, v6only (-1: leave)) -> 0 | -errno
+Napi::Value Addon::BindSocket(const Napi::CallbackInfo& info) {
+  int fd, v6only;
+  const uint8_t* addr;
+  size_t len;
+  bool reuse = false;
+  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &addr, &len) || !BoolArg(info, 2, &reuse) ||
+      !IntArg(info, 3, -1, 1, &v6only))
+    return info.Env().Undefined();
+  if (len < 2 || len > 128) {
+    Fail(info.Env(), true, 1, "a socket address of 2 to 128 bytes");
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), nsb_bind(fd, addr, static_cast<unsigned>(len), reuse, v6only));
+}
+
+// connectSocket(fd, sockaddr bytes) -> 0 | -errno (never blocks)
+Napi::Value Addon::ConnectSocket(const Napi::CallbackInfo& info) {
+  int fd;
+  const uint8_t* addr;
+  size_t len;
+  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &addr, &len)) return info.Env().Undefined();
+  if (len < 2 || len > 128) {
+    Fail(info.Env(), true, 1, "a socket address of 2 to 128 bytes");
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), nsb_connect(fd, addr, static_cast<unsigned>(len)));
+}
+
+// socketNetns(fd) -> fd of the socket's network namespace | -errno
+Napi::Value Addon::SocketNetns(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!FdArg(info, 0, &fd)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), nsb_socket_netns(fd));
+}
+
+// lookup(netFd, host, family (0, 4, 6), flags) -> Promise<[[family, address], …] | [-errno, step]> | -errno
+Napi::Value Addon::Lookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int net_fd, family, flags;
+  std::string host;
+  if (!FdArg(info, 0, &net_fd) || !StringArg(info, 1, &host) || !IntArg(info, 2, 0, 6, &family) ||
+      !IntArg(info, 3, 0, AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL, &flags))
+    return env.Undefined();
+  bool bad_family = family != 0 && family != 4 && family != 6;
+  bool bad_host = host.empty() || host.size() != std::strlen(host.c_str());
+  bool bad_flags = (flags & ~(AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL)) != 0;
+  if (bad_family || bad_host || bad_flags) {
+    Fail(env, true,
+         bad_family ? 2
+         : bad_host ? 1
+                    : 3,
+         bad_family ? "0, 4 or 6"
+         : bad_host ? "a host name"
+                    : "AI_* flags");
+    return env.Undefined();
+  }
+
+  auto* job = new LookupJob();
+  job->c.net_fd = fcntl(net_fd, F_DUPFD_CLOEXEC, 0);
+  job->c.host = strdup(host.c_str());
+  job->c.family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
+  job->c.flags = flags;
+  job->c.done = LookupDone;
+  job->c.context = job;
+  if (job->c.net_fd < 0 || !job->c.host) {
+    int err = job->c.net_fd < 0 ? -errno : -ENOMEM;
+    nsb_lookup_free(&job->c);
+    delete job;
+    return Napi::Number::New(env, err);
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "nsbind:lookup", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, job, LookupFinalize, nullptr, LookupCallJs,
+                                      &job->tsfn) != napi_ok) {
+    // a promise without a function to settle it is dropped unsettled; nothing else was made. No throw:
+    // this fails when the environment is going away, and undefined tells JS (if it still runs) as much
+    nsb_lookup_free(&job->c);
+    delete job;
+    return env.Undefined();
+  }
+  int r = nsb_lookup_start(&job->c);
+  if (r < 0) {
+    // no thread: release its reference to the function ourselves (the finalizer drops the other)
+    napi_release_threadsafe_function(job->tsfn, napi_tsfn_abort);
+    Unref(job);
+    return Napi::Number::New(env, r);
+  }
+  return Napi::Value(env, promise);
+}

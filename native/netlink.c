@@ -1,0 +1,141 @@
+#define _GNU_SOURCE
+#include "netlink.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "socket.h"
+
+/* A request the kernel never answers would be our bug; still, never hang the caller's thread on it. */
+#define RECV_TIMEOUT_SECONDS 10
+
+int nsb_netlink_open(int net_fd, int user_fd, int *step) {
+  int fd = nsb_socket_at(net_fd, user_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, step);
+  if (fd < 0) return fd;
+  int one = 1;
+  struct timeval timeout = {RECV_TIMEOUT_SECONDS, 0};
+  /* Optional refinements: an older kernel without them still answers. */
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+    int err = errno;
+    close(fd);
+    *step = NSB_SOCKET_STEP_SOCKET;
+    return -err;
+  }
+  return fd;
+}
+
+/* The extended-ack message of an NLMSG_ERROR, if the kernel attached one. */
+static void ack_message(const struct nlmsghdr *h, char *out, size_t size) {
+  const struct nlmsgerr *e = NLMSG_DATA(h);
+  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return;
+  size_t off = NLMSG_HDRLEN + sizeof *e;
+  if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN; /* the request was echoed */
+  while (off + NLA_HDRLEN <= h->nlmsg_len) {
+    const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
+    if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len) return;
+    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+      size_t n = a->nla_len - NLA_HDRLEN;
+      if (n >= size) n = size - 1;
+      memcpy(out, (const char *)a + NLA_HDRLEN, n);
+      out[n] = '\0';
+      return;
+    }
+    off += NLA_ALIGN(a->nla_len);
+  }
+}
+
+static int append(struct nsb_netlink_answer *a, const void *msg, size_t len) {
+  unsigned char *data = realloc(a->data, a->len + len);
+  if (!data) return -ENOMEM;
+  memcpy(data + a->len, msg, len);
+  a->data = data;
+  a->len += len;
+  return 0;
+}
+
+/* Read one datagram (sized with MSG_PEEK|MSG_TRUNC first) into *buf. */
+static ssize_t receive(int fd, unsigned char **buf, size_t *size) {
+  ssize_t n;
+  while ((n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return errno == EAGAIN ? -ETIMEDOUT : -errno;
+  if ((size_t)n > *size) {
+    unsigned char *bigger = realloc(*buf, (size_t)n);
+    if (!bigger) return -ENOMEM;
+    *buf = bigger;
+    *size = (size_t)n;
+  }
+  while ((n = recv(fd, *buf, *size, 0)) < 0 && errno == EINTR) {
+  }
+  return n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : n;
+}
+
+/* 1: the answer is complete, 0: read on, < 0: an error (the request's, or ours). */
+static int take(const struct nlmsghdr *h, uint32_t seq, struct nsb_netlink_answer *a) {
+  if (h->nlmsg_seq != seq) return 0; /* left from an earlier request */
+  switch (h->nlmsg_type) {
+    case NLMSG_ERROR: {
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int))) return -EBADMSG;
+      int err = ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (err < 0) ack_message(h, a->message, sizeof a->message);
+      return err < 0 ? err : 1;
+    }
+    case NLMSG_DONE: {
+      int err = h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) ? *(const int *)NLMSG_DATA(h) : 0;
+      return err < 0 ? err : 1;
+    }
+    case NLMSG_NOOP:
+      return 0;
+    default: {
+      int r = append(a, h, h->nlmsg_len);
+      return r < 0 ? r : 0;
+    }
+  }
+}
+
+int nsb_netlink_request(int fd, const void *request, size_t len, struct nsb_netlink_answer *answer) {
+  answer->data = NULL;
+  answer->len = 0;
+  answer->message[0] = '\0';
+  if (len < NLMSG_HDRLEN) return -EINVAL;
+  const struct nlmsghdr *req = request;
+  uint32_t seq = req->nlmsg_seq;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  while ((sent = sendto(fd, request, len, 0, (struct sockaddr *)&kernel, sizeof kernel)) < 0 && errno == EINTR) {
+  }
+  if (sent < 0) return -errno;
+
+  size_t size = 32768;
+  unsigned char *buf = malloc(size);
+  if (!buf) return -ENOMEM;
+  int r = 0;
+  while (r == 0) {
+    ssize_t n = receive(fd, &buf, &size);
+    if (n < 0) {
+      r = (int)n;
+      break;
+    }
+    int left = (int)n; /* signed: NLMSG_NEXT may step past the end of an unpadded last message */
+    for (const struct nlmsghdr *h = (const void *)buf; r == 0 && NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+      r = take(h, seq, answer);
+  }
+  free(buf);
+  return r < 0 ? r : 0;
+}
+
+void nsb_netlink_free(struct nsb_netlink_answer *answer) {
+  free(answer->data);
+  answer->data = NULL;
+  answer->len = 0;
+}
