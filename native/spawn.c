@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "raw_syscall.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,50 +52,8 @@
 const char *const nsb_step_names[NSB_STEP_COUNT] = {NSB_STEPS(NSB_STEP_NAME)};
 #undef NSB_STEP_NAME
 
-/* Child code runs on a foreign stack in the parent's memory: sanitizer
- * runtimes cannot track it (ASan's no-return handling misreads the stack),
- * so it is left uninstrumented, as libc's own posix_spawn child is. */
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8 || defined(__clang__)
-#define CHILD __attribute__((no_sanitize("address", "undefined")))
-#else
-#define CHILD
-#endif
-
-/* ---------------------------------------------------------------------------
- * Raw syscalls for the child. The child shares the parent's memory and TLS,
- * so it must not write errno (it is the parent thread's): these return
- * -errno instead and touch nothing else.
- */
-#if defined(__x86_64__)
-CHILD static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
-  long ret;
-  register long r10 __asm__("r10") = d;
-  register long r8 __asm__("r8") = e;
-  register long r9 __asm__("r9") = f;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                   : "rcx", "r11", "memory");
-  return ret;
-}
-#elif defined(__aarch64__)
-CHILD static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = e;
-  register long x5 __asm__("x5") = f;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-  return x0;
-}
-#else
-#error "nsbind spawn: add a raw syscall stub for this architecture"
-#endif
-
-#define SYS(n, ...) sys_n(n, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
-#define sys_n(n, a, b, c, d, e, f, ...) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+/* The child calls raw syscalls only (raw_syscall.h): it must not write errno. */
+#define SYS RAW_SYS
 
 struct report {
   int32_t step, err, aux;
