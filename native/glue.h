@@ -115,6 +115,18 @@ class Args {
     return glue::String(env(), info_[i], Name(what), out);
   }
   bool Object(size_t i, const char* what, napi_value* out) const { return Of(i, what, napi_object, "an object", out); }
+  // A Uint8Array (a Buffer): its bytes, valid during this call.
+  bool Bytes(size_t i, const char* what, const uint8_t** data, size_t* length) const {
+    bool is = false;
+    napi_typedarray_type type;
+    void* bytes;
+    if (napi_is_typedarray(env(), info_[i], &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env(), info_[i], &type, length, &bytes, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array)
+      return TypeError(env(), Name(what) + " must be a Uint8Array");
+    *data = static_cast<const uint8_t*>(bytes);
+    return true;
+  }
   bool Function(size_t i, const char* what, napi_value* out) const {
     return Of(i, what, napi_function, "a function", out);
   }
@@ -145,6 +157,13 @@ inline Napi::Value BigInt(napi_env env, uint64_t value) {
 inline Napi::Value Str(napi_env env, const char* value) {
   napi_value v;
   return Napi::Value(env, napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v) == napi_ok ? v : nullptr);
+}
+
+// A new Buffer holding a copy of length bytes.
+inline Napi::Value Buffer(napi_env env, const void* data, size_t length) {
+  napi_value v;
+  void* copy;
+  return Napi::Value(env, napi_create_buffer_copy(env, length, data, &copy, &v) == napi_ok ? v : nullptr);
 }
 
 inline Napi::Value Undefined(napi_env env) {

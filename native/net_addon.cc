@@ -11,13 +11,13 @@
 #include <uv.h>
 
 #include <climits>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
 
 #include "addon.h"
+#include "glue.h"
 #include "lookup.h"
 #include "netlink.h"
 #include "socket.h"
@@ -27,64 +27,17 @@ namespace {
 const char* const kSocketSteps[] = {"none", "clone", "setns:user", "setns:net", "socket"};
 const char* const kLookupSteps[] = {"none", "setns:net", "getaddrinfo"};
 
-// Throw a TypeError/RangeError naming argument i; returns false for `return` chains.
-bool Fail(Napi::Env env, bool range, size_t i, const char* what) {
-  std::string message = "argument " + std::to_string(i) + " must be " + what;
-  if (range)
-    Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
-  else
-    Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
-  return false;
-}
-
-// An integer argument in [min, max].
-bool IntArg(const Napi::CallbackInfo& info, size_t i, int min, int max, int* out) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsNumber()) return Fail(env, false, i, "a number");
-  double d = info[i].As<Napi::Number>().DoubleValue();
-  if (env.IsExceptionPending()) return false;
-  if (!(d >= min && d <= max) || d != std::trunc(d)) return Fail(env, true, i, "an integer in range");
-  *out = static_cast<int>(d);
-  return true;
-}
-
-bool FdArg(const Napi::CallbackInfo& info, size_t i, int* out) { return IntArg(info, i, 0, INT_MAX, out); }
-
-// A Uint8Array (Buffer) argument: its bytes, valid during this call.
-bool BytesArg(const Napi::CallbackInfo& info, size_t i, const uint8_t** data, size_t* len) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsTypedArray()) return Fail(env, false, i, "a Uint8Array");
-  Napi::TypedArray typed = info[i].As<Napi::TypedArray>();
-  if (env.IsExceptionPending()) return false;
-  if (typed.TypedArrayType() != napi_uint8_array) return Fail(env, false, i, "a Uint8Array");
-  Napi::Uint8Array bytes = typed.As<Napi::Uint8Array>();
-  *data = bytes.Data();
-  *len = bytes.ByteLength();
-  return !env.IsExceptionPending();
-}
-
-bool StringArg(const Napi::CallbackInfo& info, size_t i, std::string* out) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsString()) return Fail(env, false, i, "a string");
-  *out = info[i].As<Napi::String>().Utf8Value();
-  return !env.IsExceptionPending();
-}
-
-bool BoolArg(const Napi::CallbackInfo& info, size_t i, bool* out) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsBoolean()) return Fail(env, false, i, "a boolean");
-  *out = info[i].As<Napi::Boolean>().Value();
-  return !env.IsExceptionPending();
-}
-
 // fd >= 0 as a number; a failure as [-errno, step name].
-Napi::Value FdOrStep(Napi::Env env, int r, int step) {
-  if (r >= 0) return Napi::Number::New(env, r);
-  Napi::Array a = Napi::Array::New(env, 2);
-  if (env.IsExceptionPending()) return env.Undefined();
-  a.Set(0u, Napi::Number::New(env, r));
-  a.Set(1u, Napi::String::New(env, kSocketSteps[step]));
-  return env.IsExceptionPending() ? env.Undefined() : a;
+Napi::Value FdOrStep(napi_env env, int r, int step) {
+  if (r >= 0) return glue::Number(env, r);
+  return glue::Out::Array(env).Set(0u, r).Set(1u, glue::Str(env, kSocketSteps[step])).Value();
+}
+
+// A socket address: 2 to 128 bytes (struct sockaddr_storage).
+bool SockaddrArg(const glue::Args& args, size_t i, const uint8_t** addr, size_t* len) {
+  if (!args.Bytes(i, "address", addr, len)) return false;
+  if (*len >= 2 && *len <= 128) return true;
+  return glue::RangeError(args.env(), "address must be a socket address of 2 to 128 bytes");
 }
 
 // getaddrinfo's EAI_* codes as libuv numbers them (what Node's errors use).
@@ -210,101 +163,94 @@ void LookupFinalize(napi_env, void* data, void*) {
 
 // socketAt(netFd, userFd (-1: none), domain, type, protocol) -> fd | [-errno, step]
 Napi::Value Addon::SocketAt(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "socketAt", 5);
   int net_fd, user_fd, domain, type, protocol, step = 0;
-  if (!FdArg(info, 0, &net_fd) || !IntArg(info, 1, -1, INT_MAX, &user_fd) || !IntArg(info, 2, 0, INT_MAX, &domain) ||
-      !IntArg(info, 3, 0, INT_MAX, &type) || !IntArg(info, 4, 0, INT_MAX, &protocol))
-    return info.Env().Undefined();
+  if (!args || !args.Fd(0, &net_fd) || !args.Int(1, "userFd", -1, INT_MAX, &user_fd) ||
+      !args.Int(2, "domain", 0, INT_MAX, &domain) || !args.Int(3, "type", 0, INT_MAX, &type) ||
+      !args.Int(4, "protocol", 0, INT_MAX, &protocol))
+    return {};
   int r = nsb_socket_at(net_fd, user_fd, domain, type, protocol, &step);
-  return FdOrStep(info.Env(), r, step);
+  return FdOrStep(args.env(), r, step);
 }
 
 // netlinkOpen(netFd, userFd (-1: none)) -> fd | [-errno, step]
 Napi::Value Addon::NetlinkOpen(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "netlinkOpen", 2);
   int net_fd, user_fd, step = 0;
-  if (!FdArg(info, 0, &net_fd) || !IntArg(info, 1, -1, INT_MAX, &user_fd)) return info.Env().Undefined();
+  if (!args || !args.Fd(0, &net_fd) || !args.Int(1, "userFd", -1, INT_MAX, &user_fd)) return {};
   int r = nsb_netlink_open(net_fd, user_fd, &step);
-  return FdOrStep(info.Env(), r, step);
+  return FdOrStep(args.env(), r, step);
 }
 
 // netlinkRequest(fd, message) -> Buffer (the answer's messages) | [-errno, kernel's message or undefined]
 Napi::Value Addon::NetlinkRequest(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+  glue::Args args(info, "netlinkRequest", 2);
   int fd;
   const uint8_t* data;
   size_t len;
-  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &data, &len)) return env.Undefined();
+  if (!args || !args.Fd(0, &fd) || !args.Bytes(1, "message", &data, &len)) return {};
   nsb_netlink_answer answer;
   int r = nsb_netlink_request(fd, data, len, &answer);
+  napi_env env = args.env();
   Napi::Value out;
   if (r < 0) {
-    Napi::Array a = Napi::Array::New(env, 2);
-    a.Set(0u, Napi::Number::New(env, r));
-    if (answer.message[0]) a.Set(1u, Napi::String::New(env, answer.message));
-    out = a;
+    glue::Out failure = glue::Out::Array(env).Set(0u, r);
+    if (answer.message[0]) failure.Set(1u, glue::Str(env, answer.message));
+    out = failure.Value();
   } else {
-    out =
-        Napi::Buffer<uint8_t>::Copy(env, answer.data ? answer.data : reinterpret_cast<const uint8_t*>(""), answer.len);
+    out = glue::Buffer(env, answer.data ? answer.data : reinterpret_cast<const uint8_t*>(""), answer.len);
   }
   nsb_netlink_free(&answer);
-  return env.IsExceptionPending() ? env.Undefined() : out;
+  return out;
 }
 
 // bindSocket(fd, sockaddr bytes, reuseAddr, v6only (-1: leave)) -> 0 | -errno
 Napi::Value Addon::BindSocket(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "bindSocket", 4);
   int fd, v6only;
   const uint8_t* addr;
   size_t len;
   bool reuse = false;
-  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &addr, &len) || !BoolArg(info, 2, &reuse) ||
-      !IntArg(info, 3, -1, 1, &v6only))
-    return info.Env().Undefined();
-  if (len < 2 || len > 128) {
-    Fail(info.Env(), true, 1, "a socket address of 2 to 128 bytes");
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), nsb_bind(fd, addr, static_cast<unsigned>(len), reuse, v6only));
+  if (!args || !args.Fd(0, &fd) || !SockaddrArg(args, 1, &addr, &len) || !args.Bool(2, "reuseAddr", &reuse) ||
+      !args.Int(3, "v6only", -1, 1, &v6only))
+    return {};
+  return glue::Number(args.env(), nsb_bind(fd, addr, static_cast<unsigned>(len), reuse, v6only));
 }
 
 // connectSocket(fd, sockaddr bytes) -> 0 | -errno (never blocks)
 Napi::Value Addon::ConnectSocket(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "connectSocket", 2);
   int fd;
   const uint8_t* addr;
   size_t len;
-  if (!FdArg(info, 0, &fd) || !BytesArg(info, 1, &addr, &len)) return info.Env().Undefined();
-  if (len < 2 || len > 128) {
-    Fail(info.Env(), true, 1, "a socket address of 2 to 128 bytes");
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), nsb_connect(fd, addr, static_cast<unsigned>(len)));
+  if (!args || !args.Fd(0, &fd) || !SockaddrArg(args, 1, &addr, &len)) return {};
+  return glue::Number(args.env(), nsb_connect(fd, addr, static_cast<unsigned>(len)));
 }
 
 // socketNetns(fd) -> fd of the socket's network namespace | -errno
 Napi::Value Addon::SocketNetns(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "socketNetns", 1);
   int fd;
-  if (!FdArg(info, 0, &fd)) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), nsb_socket_netns(fd));
+  if (!args || !args.Fd(0, &fd)) return {};
+  return glue::Number(args.env(), nsb_socket_netns(fd));
 }
 
 // lookup(netFd, host, family (0, 4, 6), flags) -> Promise<[[family, address], …] | [-errno, step]> | -errno
 Napi::Value Addon::Lookup(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+  glue::Args args(info, "lookup", 4);
   int net_fd, family, flags;
   std::string host;
-  if (!FdArg(info, 0, &net_fd) || !StringArg(info, 1, &host) || !IntArg(info, 2, 0, 6, &family) ||
-      !IntArg(info, 3, 0, AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL, &flags))
-    return env.Undefined();
-  bool bad_family = family != 0 && family != 4 && family != 6;
-  bool bad_host = host.empty() || host.size() != std::strlen(host.c_str());
-  bool bad_flags = (flags & ~(AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL)) != 0;
-  if (bad_family || bad_host || bad_flags) {
-    Fail(env, true,
-         bad_family ? 2
-         : bad_host ? 1
-                    : 3,
-         bad_family ? "0, 4 or 6"
-         : bad_host ? "a host name"
-                    : "AI_* flags");
-    return env.Undefined();
+  if (!args || !args.Fd(0, &net_fd) || !args.String(1, "host", &host) || !args.Int(2, "family", 0, 6, &family) ||
+      !args.Int(3, "flags", 0, AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL, &flags))
+    return {};
+  napi_env env = args.env();
+  const char* bad = family != 0 && family != 4 && family != 6                ? "lookup: family must be 0, 4 or 6"
+                    : host.empty()                                           ? "lookup: host must be a host name"
+                    : (flags & ~(AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL)) != 0 ? "lookup: flags must be AI_* flags"
+                                                                             : nullptr;
+  if (bad) {
+    glue::RangeError(env, bad);
+    return {};
   }
 
   auto* job = new LookupJob();
@@ -318,7 +264,7 @@ Napi::Value Addon::Lookup(const Napi::CallbackInfo& info) {
     int err = job->c.net_fd < 0 ? -errno : -ENOMEM;
     nsb_lookup_free(&job->c);
     delete job;
-    return Napi::Number::New(env, err);
+    return glue::Number(env, err);
   }
   napi_value promise, name;
   if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
@@ -329,14 +275,14 @@ Napi::Value Addon::Lookup(const Napi::CallbackInfo& info) {
     // this fails when the environment is going away, and undefined tells JS (if it still runs) as much
     nsb_lookup_free(&job->c);
     delete job;
-    return env.Undefined();
+    return glue::Undefined(env);
   }
   int r = nsb_lookup_start(&job->c);
   if (r < 0) {
     // no thread: release its reference to the function ourselves (the finalizer drops the other)
     napi_release_threadsafe_function(job->tsfn, napi_tsfn_abort);
     Unref(job);
-    return Napi::Number::New(env, r);
+    return glue::Number(env, r);
   }
   return Napi::Value(env, promise);
 }

@@ -79,6 +79,8 @@ const pathLike = () =>
     hostile(),
     fc.constantFrom('/proc/self/ns/net', '/proc/thread-self/ns/uts', '/proc/self/status', '/nonexistent', '/dev/null'),
   );
+/** One of these values, or a hostile one. */
+const orHostile = (...values: unknown[]) => fc.oneof(fc.constantFrom(...values), hostile());
 const fdArg = () => fc.oneof(notAnFd(), fc.constant(ownFd));
 const requestId = () => fc.oneof(hostile(), fc.nat(20), fc.constant(native.requests.NS_GET_NSTYPE.id));
 /** The arguments, or 0 to 4 values none of which could name an fd (close() must only ever close ours). */
@@ -163,6 +165,26 @@ const CATALOG: Record<string, Fuzz> = {
     ),
     runs: SPAWN_RUNS,
   },
+  socketAt: { args: args(fdArg(), orHostile(-1), orHostile(1, 2, 10), orHostile(1, 2), orHostile(0)) },
+  netlinkOpen: { args: args(fdArg(), orHostile(-1)) },
+  netlinkRequest: { args: args(fdArg(), orHostile(new Uint8Array(16))) },
+  bindSocket: {
+    args: args(fdArg(), orHostile(new Uint8Array(16), new Uint8Array(1)), orHostile(true), orHostile(-1, 0, 1)),
+  },
+  connectSocket: { args: args(fdArg(), orHostile(new Uint8Array(16), new Uint8Array(200))) },
+  socketNetns: { args: args(fdArg()) },
+  // host names that resolve from /etc/hosts or not at all: nothing is sent to a DNS server
+  lookup: {
+    args: args(
+      fdArg(),
+      fc.oneof(
+        hostile().filter((v) => typeof v !== 'string'),
+        fc.constantFrom('localhost', '127.0.0.1', '::1', '', 'a\0b'),
+      ),
+      orHostile(0, 4, 6),
+      orHostile(0),
+    ),
+  },
   kill: { args: args(fc.oneof(hostile(), fc.nat(64)), fc.oneof(hostile(), fc.constant(0))) },
   ref: { args: args(fc.oneof(hostile(), fc.nat(64)), hostile()) },
 };
@@ -170,6 +192,7 @@ const CATALOG: Record<string, Fuzz> = {
 const NOT_HERE = new Set(['bindNs', 'umountDetach', 'makeSharedMountpoint', 'bindNewNetns']);
 
 const own: number[] = [];
+const lookups: Promise<unknown>[] = []; // answers still to come (each holds a copy of its fd)
 let running = 0; // children spawned here and not yet reaped
 let allReaped = () => {};
 /** Swap OWN_FD for a namespace fd of ours, opened for this call. */
@@ -187,7 +210,9 @@ function bind(values: unknown[]): unknown[] {
 function dispose(name: string, result: unknown): void {
   if (Array.isArray(result) && typeof result[0] === 'number' && result[0] >= 0 && name !== 'errnoName')
     native.close(result[0]);
-  if ((name === 'pidfdOpen' || name === 'openCwd') && typeof result === 'number' && result >= 0) native.close(result);
+  const fdResult = ['pidfdOpen', 'openCwd', 'socketAt', 'netlinkOpen', 'socketNetns'];
+  if (result instanceof Promise) lookups.push(result);
+  if (fdResult.includes(name) && typeof result === 'number' && result >= 0) native.close(result);
   if (name === 'spawn' && result && typeof result === 'object' && 'pidfd' in result) {
     running++;
     for (const fd of (result as unknown as { stdio: number[] }).stdio) if (fd >= 0) native.close(fd);
@@ -204,7 +229,10 @@ describe('fuzz: the raw binding, any input', () => {
   });
 
   it('covers every function of the binding', () => {
-    const functions = Object.keys(native).filter((k) => typeof native[k as keyof NativeBinding] === 'function');
+    // methods are not enumerable: list every own property
+    const functions = Object.getOwnPropertyNames(native).filter(
+      (k) => typeof native[k as keyof NativeBinding] === 'function',
+    );
     expect(functions.filter((f) => !(f in CATALOG) && !NOT_HERE.has(f))).toEqual([]);
   });
 
@@ -226,6 +254,7 @@ describe('fuzz: the raw binding, any input', () => {
         }),
         { numRuns: fuzz.runs ?? RUNS },
       );
+      await Promise.all(lookups.splice(0));
       if (running > 0) await new Promise<void>((resolve) => (allReaped = resolve));
       expect(fdCount()).toBe(before);
     }, 300_000);
