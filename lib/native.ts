@@ -83,6 +83,14 @@ export interface NativeBinding {
    * A negative errno when no thread could be started; undefined when the environment is going away.
    */
   lookup(netFd: number, host: string, family: 0 | 4 | 6, flags: number): Promise<LookupAnswer> | Errno | undefined;
+  /**
+   * What lsns reads of process `pid`: the inodes of its namespaces in NAMESPACE_TYPES' order (cgroup ipc
+   * mnt net pid time user uts; 0 where the kernel has no such entry), then with `withFds` the namespaces its
+   * fds hold (nsfs files, sockets' network namespaces), once each: [fd, inode, …].
+   */
+  processNamespaces(pid: number, withFds: boolean): number[] | Errno;
+  /** An fd of ours (close-on-exec) on what fd `fd` of process `pid` holds: that nsfs file, or its socket's network namespace. */
+  heldNamespace(pid: number, fd: number): number;
 }
 
 /** Where making a socket in a namespace failed: [-errno, step]. */

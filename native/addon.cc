@@ -20,13 +20,6 @@ Napi::Value NsResult(napi_env env, int r, const nsb_ns& ns) {
   return a;
 }
 
-// A new fd, or a negative errno.
-Napi::Value FdResult(napi_env env, int fd) {
-  Napi::Value v = glue::Number(env, fd);
-  if (v.IsEmpty() && fd >= 0) nsb_close(fd);
-  return v;
-}
-
 bool Request(const glue::Args& args, size_t i, nsb_request* out) {
   return args.Int(i, "request", 0, NSB_REQUEST_COUNT - 1, out);
 }
@@ -95,6 +88,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("umountDetach", &Addon::UmountDetach),
                            InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
                            InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
+                           InstanceMethod("processNamespaces", &Addon::ProcessNamespaces),
+                           InstanceMethod("heldNamespace", &Addon::HeldNamespace),
                            InstanceMethod("socketAt", &Addon::SocketAt),
                            InstanceMethod("netlinkOpen", &Addon::NetlinkOpen),
                            InstanceMethod("netlinkRequest", &Addon::NetlinkRequest),
@@ -151,7 +146,7 @@ Napi::Value Addon::PidfdOpen(const Napi::CallbackInfo& info) {
   glue::Args args(info, "pidfdOpen", 1);
   int pid;
   if (!args || !args.Int(0, "pid", 1, INT32_MAX, &pid)) return {};
-  return FdResult(args.env(), nsb_pidfd_open(pid));
+  return glue::FdResult(args.env(), nsb_pidfd_open(pid));
 }
 
 Napi::Value Addon::Related(const Napi::CallbackInfo& info) {
@@ -216,7 +211,7 @@ Napi::Value Addon::MntQuery(const Napi::CallbackInfo& info) {
 Napi::Value Addon::OpenCwd(const Napi::CallbackInfo& info) {
   glue::Args args(info, "openCwd", 0);
   if (!args) return {};
-  return FdResult(args.env(), nsb_open_cwd());
+  return glue::FdResult(args.env(), nsb_open_cwd());
 }
 
 Napi::Value Addon::Fchdir(const Napi::CallbackInfo& info) {

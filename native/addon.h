@@ -65,6 +65,9 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ConnectSocket(const Napi::CallbackInfo& info);
   Napi::Value SocketNetns(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
+  // what lsns reads of a process: its namespaces, those its fds and sockets hold (list_addon.cc)
+  Napi::Value ProcessNamespaces(const Napi::CallbackInfo& info);
+  Napi::Value HeldNamespace(const Napi::CallbackInfo& info);
 };
 
 #endif

@@ -16,6 +16,7 @@
 #endif
 
 #include <napi.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -147,6 +148,13 @@ class Args {
 inline Napi::Value Number(napi_env env, double value) {
   napi_value v;
   return Napi::Value(env, napi_create_double(env, value, &v) == napi_ok ? v : nullptr);
+}
+
+// A new fd of ours, or a negative errno; an fd that cannot be handed over is closed (nobody else would).
+inline Napi::Value FdResult(napi_env env, int fd) {
+  Napi::Value v = Number(env, fd);
+  if (v.IsEmpty() && fd >= 0) close(fd);
+  return v;
 }
 
 inline Napi::Value BigInt(napi_env env, uint64_t value) {

@@ -29,7 +29,7 @@ const char* const kLookupSteps[] = {"none", "setns:net", "getaddrinfo"};
 
 // fd >= 0 as a number; a failure as [-errno, step name].
 Napi::Value FdOrStep(napi_env env, int r, int step) {
-  if (r >= 0) return glue::Number(env, r);
+  if (r >= 0) return glue::FdResult(env, r);
   return glue::Out::Array(env).Set(0u, r).Set(1u, glue::Str(env, kSocketSteps[step])).Value();
 }
 
@@ -232,7 +232,7 @@ Napi::Value Addon::SocketNetns(const Napi::CallbackInfo& info) {
   glue::Args args(info, "socketNetns", 1);
   int fd;
   if (!args || !args.Fd(0, &fd)) return {};
-  return glue::Number(args.env(), nsb_socket_netns(fd));
+  return glue::FdResult(args.env(), nsb_socket_netns(fd));
 }
 
 // lookup(netFd, host, family (0, 4, 6), flags) -> Promise<[[family, address], …] | [-errno, step]> | -errno

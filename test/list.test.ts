@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,9 +12,10 @@ import {
   persist,
   release,
 } from '../lib/index.js';
-import { type Fixture, fixture, isRoot, itRoot } from './support/env.js';
-import { lsns, ownInodes } from './support/lsns.js';
-import { removeScratch, scratchDir } from './support/mounts.js';
+import { native } from '../lib/native.js';
+import { type Fixture, fixture, isRoot, itRoot, runNode } from './support/env.js';
+import { foreignSocket, lsns, namedNetnsWithProcess, ownInodes } from './support/lsns.js';
+import { netnsName, removeScratch, scratchDir } from './support/mounts.js';
 
 // lsns's columns for what listNamespaces reports under other names
 const COLUMNS = 'NS,TYPE,NPROCS,PID,USER,COMMAND,PPID,UID,PNS,ONS';
@@ -114,6 +116,41 @@ describe('listNamespaces', () => {
     }
   });
 
+  it('the binding: what lsns reads of a process, the namespaces its fds hold; it checks its own arguments', () => {
+    const links = NAMESPACE_TYPES.map((t) => Number(readlinkSync(`/proc/self/ns/${t}`).slice(t.length + 2, -1)));
+    expect(native.processNamespaces(process.pid, false)).toEqual(links);
+    using uts = Namespace.ofPid(userns.pid, 'uts'); // only an fd of ours holds it here
+    const r = native.processNamespaces(process.pid, true) as number[];
+    expect(r.slice(0, NAMESPACE_TYPES.length)).toEqual(links);
+    const pairs = r.slice(NAMESPACE_TYPES.length);
+    const at = pairs.findIndex((v, i) => i % 2 === 1 && v === uts.inode);
+    expect(at).toBeGreaterThan(0);
+    expect(fstatSync(pairs[at - 1]!).ino).toBe(uts.inode); // the fd it names is ours on that namespace
+    expect(new Set(pairs.filter((_, i) => i % 2 === 1)).size).toBe(pairs.length / 2); // each namespace once
+    const copy = native.heldNamespace(process.pid, pairs[at - 1]!);
+    try {
+      expect(fstatSync(copy).ino).toBe(uts.inode);
+    } finally {
+      native.close(copy);
+    }
+    expect(native.processNamespaces(2 ** 31 - 1, true)).toBe(-constants.errno.ENOENT); // no such process
+    expect(native.heldNamespace(process.pid, 2 ** 31 - 1)).toBe(-constants.errno.EBADF); // no such fd
+    const bad: [() => unknown, ErrorConstructor][] = [
+      [() => (native.processNamespaces as (...a: unknown[]) => unknown)(), TypeError],
+      [() => native.processNamespaces('1' as never, true), TypeError],
+      [() => native.processNamespaces(process.pid, 1 as never), TypeError],
+      [() => (native.processNamespaces as (...a: unknown[]) => unknown)(process.pid), TypeError],
+      [() => native.processNamespaces(0, true), RangeError],
+      [() => native.processNamespaces(2 ** 31, true), RangeError],
+      [() => native.processNamespaces(Number.NaN, true), RangeError],
+      [() => native.processNamespaces(1.5, true), RangeError],
+      [() => (native.heldNamespace as (...a: unknown[]) => unknown)(process.pid), TypeError],
+      [() => native.heldNamespace(process.pid, -1), RangeError],
+      [() => native.heldNamespace(-1, 0), RangeError],
+    ];
+    for (const [call, type] of bad) expect(call).toThrow(type);
+  });
+
   it('validates its options', () => {
     expect(() => listNamespaces({ type: 'network' as never })).toThrow(TypeError);
     expect(() => listNamespaces({ type: ['net', 'x'] as never })).toThrow(TypeError);
@@ -146,7 +183,8 @@ describe('listNamespaces', () => {
       expectSameAsLsns(forked.pid, forked.outer, nobody.pid);
       const rows = new Map(listNamespaces().map((n) => [n.inode, n]));
       using ipc = Namespace.ofPid(forked.pid, 'ipc');
-      expect(rows.get(ipc.inode)).toMatchObject({ nprocs: 2, pid: forked.outer, ppid: process.pid });
+      expect(rows.get(ipc.inode)).toMatchObject({ nprocs: 2, pids: [forked.outer, forked.pid], pid: forked.outer });
+      expect(rows.get(ipc.inode)!.ppid).toBe(process.pid);
       expect(rows.get(ipc.inode)!.command).toBe(
         'unshare --pid --fork --ipc --mount sh -c echo ready && exec sleep 1000',
       );
@@ -154,34 +192,167 @@ describe('listNamespaces', () => {
       expect(rows.get(user.inode)).toMatchObject({ uid: 65534, user: 'nobody' });
     });
 
-    itRoot('a namespace only a bind mount keeps: listed, marked persistent, its creator as user', async () => {
-      const dir = scratchDir('list');
-      const target = join(dir, 'net');
-      const box = await fixture(['--user', '--map-root-user', '--net'], { asNobody: true });
-      let inode: number;
+    itRoot(
+      'a namespace only a bind mount keeps: listed, persistent, its creator as user, with its owner (lsns 2.39)',
+      async () => {
+        const dir = scratchDir('list');
+        const target = join(dir, 'net');
+        const box = await fixture(['--user', '--map-root-user', '--net'], { asNobody: true });
+        try {
+          const [inode, id, owner] = (() => {
+            using ns = Namespace.ofPid(box.pid, 'net');
+            using user = ns.userNamespace();
+            persist(ns, target);
+            return [ns.inode, ns.id(), user.inode];
+          })();
+          await box.stop();
+          const rows = listNamespaces();
+          expect(rows.find((n) => n.inode === inode)).toMatchObject({
+            type: 'net',
+            persistent: true,
+            nprocs: 0,
+            pids: [],
+            mounts: [target],
+            uid: 65534,
+            user: 'nobody',
+            id,
+            userNamespaceInode: owner,
+          });
+          expect(rows.find((n) => n.inode === inode)).toMatchObject({
+            pid: undefined,
+            ppid: undefined,
+            command: undefined,
+          });
+          // the user namespace that owns it lives on through it, with no process: listed too, as lsns does
+          expect(rows.find((n) => n.inode === owner)).toMatchObject({
+            type: 'user',
+            nprocs: 0,
+            persistent: true,
+            user: 'nobody',
+          });
+          expect(listNamespaces({ type: 'uts' }).some((n) => n.inode === inode)).toBe(false);
+          expect(listNamespaces({ type: 'net' }).some((n) => n.inode === owner)).toBe(false); // -t net: no user rows
+          expect(listNamespaces({ pid: process.pid }).some((n) => n.inode === inode)).toBe(false);
+          release(target);
+          const after = listNamespaces().map((n) => n.inode);
+          expect(after).not.toContain(inode);
+          expect(after).not.toContain(owner);
+        } finally {
+          await box.stop();
+          removeScratch(dir);
+        }
+      },
+    );
+
+    itRoot(
+      "a namespace only an open fd keeps (this process's handle): listed with its owner, gone once closed (lsns 2.41)",
+      async () => {
+        const box = await fixture(['--user', '--map-root-user', '--uts'], { asNobody: true });
+        let inode: number;
+        let owner: number;
+        try {
+          using uts = Namespace.ofPid(box.pid, 'uts');
+          using user = uts.userNamespace();
+          [inode, owner] = [uts.inode, user.inode];
+          await box.stop();
+          const rows = listNamespaces();
+          expect(rows.find((n) => n.inode === inode)).toMatchObject({
+            type: 'uts',
+            nprocs: 0,
+            persistent: true,
+            mounts: [],
+            user: 'nobody',
+          });
+          expect(rows.find((n) => n.inode === owner)).toMatchObject({ type: 'user', nprocs: 0, persistent: true });
+          expect(listNamespaces({ type: 'user' }).find((n) => n.inode === owner)).toMatchObject({ nprocs: 0 }); // held too
+        } finally {
+          await box.stop();
+        }
+        const after = listNamespaces().map((n) => n.inode);
+        expect(after).not.toContain(inode);
+        expect(after).not.toContain(owner);
+      },
+    );
+
+    itRoot('a network namespace only a socket keeps, in another process: listed (lsns 2.41, SIOCGSKNS)', async () => {
+      const held = await foreignSocket();
       try {
-        using ns = Namespace.ofPid(box.pid, 'net');
-        inode = ns.inode;
-        persist(ns, target);
-        await box.stop();
-        const row = listNamespaces({ type: 'net' }).find((n) => n.inode === inode);
-        expect(row).toMatchObject({
-          persistent: true,
+        expect(readlinkSync(`/proc/${held.pid}/ns/net`)).not.toBe(`net:[${held.inode}]`); // not in it
+        expect(listNamespaces({ type: 'net' }).find((n) => n.inode === held.inode)).toMatchObject({
+          type: 'net',
           nprocs: 0,
-          mounts: [target],
-          uid: 65534,
-          user: 'nobody',
-          id: ns.id(),
+          pid: undefined,
+          command: undefined,
+          user: 'root',
+          persistent: true,
         });
-        expect(row).toMatchObject({ pid: undefined, ppid: undefined, command: undefined });
-        expect(listNamespaces({ type: 'uts' }).some((n) => n.inode === inode)).toBe(false);
-        expect(listNamespaces({ pid: process.pid }).some((n) => n.inode === inode)).toBe(false);
-        release(target);
-        expect(listNamespaces({ type: 'net' }).some((n) => n.inode === inode)).toBe(false);
+        expect(listNamespaces({ type: 'uts' }).some((n) => n.inode === held.inode)).toBe(false);
       } finally {
-        await box.stop();
-        removeScratch(dir);
+        await held.stop();
       }
+      expect(listNamespaces({ type: 'net' }).some((n) => n.inode === held.inode)).toBe(false);
     });
+
+    itRoot(
+      'as nobody: a bind-mounted network namespace with processes nobody cannot see is left out, as lsns leaves it out',
+      async () => {
+        const named = await namedNetnsWithProcess(netnsName());
+        try {
+          expect(listNamespaces({ type: 'net' }).find((n) => n.inode === named.inode)).toMatchObject({
+            nprocs: 1,
+            pid: named.pid,
+            persistent: false,
+          });
+          const script = `console.log(JSON.stringify(require(process.env.NSBIND).listNamespaces({ type: 'net' }).map((n) => n.inode)))`;
+          const asNobody: number[] = JSON.parse(runNode(script, { asNobody: true }));
+          expect(asNobody.length).toBeGreaterThan(0);
+          expect(asNobody).not.toContain(named.inode);
+          expect(lsns(['-t', 'net'], { asNobody: true }).map((r) => r.ns)).not.toContain(named.inode);
+        } finally {
+          await named.stop();
+        }
+      },
+    );
+  });
+
+  it('a user namespace no process is in but that owns listed ones: with `ancestors`, as lsns --tree=owner lists it', async () => {
+    // the process leaves its first user namespace for a second one inside it
+    const box = await fixture(['--user', '--map-root-user', 'unshare', '--user', '--map-root-user', '--net']);
+    try {
+      const [inner, outer] = (() => {
+        using user = Namespace.ofPid(box.pid, 'user');
+        using parent = user.parent(); // an fd of ours would keep it (and list it) too: closed before listing
+        return [{ inode: user.inode }, { inode: parent.inode }];
+      })();
+      expect(listNamespaces().some((n) => n.inode === outer.inode)).toBe(false); // lsns without --tree: not there
+      const rows = listNamespaces({ ancestors: true });
+      expect(rows.find((n) => n.inode === outer.inode)).toMatchObject({ type: 'user', nprocs: 0, pids: [] });
+      expect(rows.find((n) => n.inode === inner.inode)).toMatchObject({ parentInode: outer.inode, nprocs: 1 });
+      expect(lsns(['--tree=owner']).find((r) => r.ns === outer.inode)).toMatchObject({ nprocs: 0, pid: null });
+      expect(listNamespaces({ type: 'net', ancestors: true }).some((n) => n.inode === outer.inode)).toBe(false);
+      expect(() => listNamespaces({ ancestors: 1 as never })).toThrow(TypeError);
+    } finally {
+      await box.stop();
+    }
+  });
+
+  it("without the right to inspect every process: a namespace this process's fd alone keeps is left out", () => {
+    // as nobody (directly in the unprivileged pass, in a child as root): processes it cannot see may be in it
+    const script = `
+      const { spawn } = require('node:child_process');
+      const { listNamespaces, Namespace } = require(process.env.NSBIND);
+      const box = spawn('unshare', ['--user', '--map-root-user', '--uts', 'sh', '-c', 'echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      box.stdout.once('data', () => {
+        const ns = Namespace.ofPid(box.pid, 'uts');
+        const seen = listNamespaces().some((n) => n.inode === ns.inode);
+        box.kill('SIGKILL');
+        box.once('exit', () => {
+          console.log(JSON.stringify({ inode: ns.inode, seen, held: listNamespaces().some((n) => n.inode === ns.inode) }));
+          ns.close();
+        });
+      });`;
+    const r = JSON.parse(runNode(script, { asNobody: isRoot }));
+    expect(r.seen).toBe(true); // while its process runs
+    expect(r.held).toBe(false);
   });
 });

@@ -165,6 +165,8 @@ const CATALOG: Record<string, Fuzz> = {
     ),
     runs: SPAWN_RUNS,
   },
+  processNamespaces: { args: args(orHostile(process.pid, 1, 2 ** 31 - 1), orHostile(true, false)) },
+  heldNamespace: { args: args(orHostile(process.pid), fdArg()) },
   socketAt: { args: args(fdArg(), orHostile(-1), orHostile(1, 2, 10), orHostile(1, 2), orHostile(0)) },
   netlinkOpen: { args: args(fdArg(), orHostile(-1)) },
   netlinkRequest: { args: args(fdArg(), orHostile(new Uint8Array(16))) },
@@ -210,7 +212,7 @@ function bind(values: unknown[]): unknown[] {
 function dispose(name: string, result: unknown): void {
   if (Array.isArray(result) && typeof result[0] === 'number' && result[0] >= 0 && name !== 'errnoName')
     native.close(result[0]);
-  const fdResult = ['pidfdOpen', 'openCwd', 'socketAt', 'netlinkOpen', 'socketNetns'];
+  const fdResult = ['pidfdOpen', 'openCwd', 'socketAt', 'netlinkOpen', 'socketNetns', 'heldNamespace'];
   if (result instanceof Promise) lookups.push(result);
   if (fdResult.includes(name) && typeof result === 'number' && result >= 0) native.close(result);
   if (name === 'spawn' && result && typeof result === 'object' && 'pidfd' in result) {

@@ -112,7 +112,7 @@ function entriesTable(io: Io, entries: Fields[]): string {
     { header: 'ONS', right: true },
     { header: 'OWNER' },
     { header: 'PNS', right: true },
-    { header: 'PATH' },
+    { header: 'PATH', trunc: true },
   ];
   const rows = entries.map((e) => ({
     cells: [

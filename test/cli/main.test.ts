@@ -38,9 +38,9 @@ describe('nsbind: commands, help and bad input', () => {
     expect(oneLineError(nsbind(['netns', 'frob']))).toBe(
       "nsbind netns: unknown command 'frob' (see 'nsbind netns --help')",
     );
-    expect(oneLineError(nsbind(['ls', '-p']))).toBe("nsbind ls: option '-p, --pid <value>' argument missing");
+    expect(oneLineError(nsbind(['ls', '-p']))).toBe("nsbind ls: option '-p, --task <value>' argument missing");
     expect(oneLineError(nsbind(['ls', '-p', 'abc']))).toBe("nsbind ls: invalid PID 'abc'");
-    expect(oneLineError(nsbind(['ls', 'extra']))).toBe("nsbind ls: unexpected argument 'extra'");
+    expect(oneLineError(nsbind(['ls', '1', 'extra']))).toBe("nsbind ls: unexpected argument 'extra'");
     expect(oneLineError(nsbind(['ls', '-t', 'network']))).toMatch(
       /^nsbind ls: unknown namespace type 'network' \(one of cgroup, /,
     );
