@@ -55,6 +55,7 @@ export function spawnWith(
       root: parsed.root,
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
+      loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
       uid: parsed.uid,
