@@ -365,6 +365,26 @@ describe('network(): errors', () => {
     expect(ipLinks(name).map((l) => l.name)).toEqual(['lo', 'v1', 'v0']); // nothing half-made
   });
 
+  itRoot('link names: refused before any request exactly where the kernel refuses them, as ip link add finds', () => {
+    const name = fresh();
+    using n = network(keep(netns.create(name)));
+    // dev_valid_name reads bytes: 0xa0 (in 'à', U+00A0) is white space to it, U+2003 (E2 80 83) and 0x1c are not
+    for (const candidate of ['và', 'a\u00a0b', 'a\u2003b', 'a\x1cb', 'é'.repeat(7) + 'e', 'x'.repeat(15), 'a\vb']) {
+      const ip = spawnSync('ip', ['-n', name, 'link', 'add', candidate, 'type', 'bridge'], { encoding: 'utf8' });
+      if (ip.status === 0) {
+        execFileSync('ip', ['-n', name, 'link', 'del', candidate]);
+        n.link.add({ name: candidate, type: 'bridge' });
+        expect(spawnSync('ip', ['-n', name, 'link', 'show', 'dev', candidate]).status).toBe(0); // (ip -j: raw 0x1c)
+        expect(n.link.get(candidate).name).toBe(candidate);
+        n.link.del(candidate);
+      } else {
+        expect(ip.stderr, JSON.stringify(candidate)).toMatch(/Invalid argument|not a valid ifname/);
+        expect(() => n.link.add({ name: candidate, type: 'bridge' }), JSON.stringify(candidate)).toThrow(RangeError);
+      }
+    }
+    expect(n.link.list().map((l) => l.name)).toEqual(['lo']);
+  });
+
   itRoot('a link type this kernel lacks: the same answer iproute2 gets', () => {
     const name = fresh();
     using ns = netns.create(name);
@@ -420,6 +440,9 @@ describe('network(): errors', () => {
       [() => n.link.add({ name: 'a/b', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: 'a b', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: 'a:b', type: 'dummy' }), RangeError],
+      [() => n.link.add({ name: 'và', type: 'dummy' }), RangeError], // 'à' is C3 A0: the kernel's isspace takes 0xa0
+      [() => n.link.add({ name: 'a\ud800', type: 'dummy' }), RangeError],
+      [() => n.link.get('a\u00a0b'), RangeError],
       [() => n.link.add({ name: '..', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: '', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: 'va', type: 'dummy', mtu: 0 }), RangeError],

@@ -142,13 +142,22 @@ const LINK_TYPES: Record<number, string> = {
   65535: 'void',
 };
 
-/** A link name as the kernel accepts it (dev_valid_name): 1 to 15 bytes, not '.' or '..', no '/', ':' or space. */
+// dev_valid_name refuses '/', ':' and the bytes the kernel's isspace() takes (lib/ctype.c: 9 to 13, 32 and
+// 0xa0, which is also a byte of UTF-8 characters such as 'à'), byte by byte; any other byte is part of a name.
+const REFUSED_NAME_BYTES = new Set([0x2f, 0x3a, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
+
+/**
+ * A link name as the kernel accepts it (dev_valid_name): 1 to 15 bytes, not '.' or '..', none of the bytes
+ * it refuses; well-formed Unicode (a lone surrogate would become another name's bytes).
+ */
 export function linkName(value: unknown, name: string): string {
   const n = text(value, name);
-  if (Buffer.byteLength(n) > 15) throw new RangeError(`${name} is longer than 15 bytes (IFNAMSIZ): ${describe(n)}`);
-  if (n === '.' || n === '..' || /[/:\s]/.test(n)) {
+  if (/\p{Cs}/u.test(n)) throw new RangeError(`${name} has a lone surrogate (not well-formed UTF-16): ${describe(n)}`);
+  const bytes = Buffer.from(n);
+  if (bytes.length > 15) throw new RangeError(`${name} is longer than 15 bytes (IFNAMSIZ): ${describe(n)}`);
+  if (n === '.' || n === '..' || bytes.some((b) => REFUSED_NAME_BYTES.has(b))) {
     throw new RangeError(
-      `${name} is not a valid link name (no '/', ':' or white space, not '.' or '..'): ${describe(n)}`,
+      `${name} is not a valid link name (no '/', ':', ASCII white space or byte 0xa0 as in 'à' or U+00A0; not '.' or '..'): ${describe(n)}`,
     );
   }
   return n;
