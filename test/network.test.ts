@@ -369,7 +369,7 @@ describe('network(): errors', () => {
     const name = fresh();
     using n = network(keep(netns.create(name)));
     // dev_valid_name reads bytes: 0xa0 (in 'à', U+00A0) is white space to it, U+2003 (E2 80 83) and 0x1c are not
-    for (const candidate of ['và', 'a\u00a0b', 'a\u2003b', 'a\x1cb', 'é'.repeat(7) + 'e', 'x'.repeat(15), 'a\vb']) {
+    for (const candidate of ['và', 'a\u00a0b', 'a\u2003b', 'a\x1cb', 'ééééééée', 'x'.repeat(15), 'a\vb']) {
       const ip = spawnSync('ip', ['-n', name, 'link', 'add', candidate, 'type', 'bridge'], { encoding: 'utf8' });
       if (ip.status === 0) {
         execFileSync('ip', ['-n', name, 'link', 'del', candidate]);
