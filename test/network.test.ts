@@ -1,7 +1,7 @@
 // network(ns): real traffic between namespaces built with nsbind alone, checked
 // against iproute2 (ip -j), ss -N and SIOCGSKNS; no thread moves, nothing is
 // left behind. Addresses are 10.x inside veths made here, or loopback.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -278,6 +278,53 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
     expect(n.route.list().map((r) => r.dst)).not.toContain('10.9.0.0/16');
     expect(n.addr.list('v0').map((a) => a.cidr)).toEqual(['10.205.0.1/24']);
   });
+
+  itRoot(
+    'a dump read while another process changes the namespace is a consistent one (NLM_F_DUMP_INTR: read again)',
+    async () => {
+      const name = fresh();
+      using n = network(keep(netns.create(name)));
+      n.link.add({ name: 'br0', type: 'bridge', up: true });
+      const N = 2000;
+      const address = (i: number) => `10.${(i >> 8) & 255}.${i & 255}.1`;
+      for (let i = 0; i < N; i++) n.addr.add('br0', `${address(i)}/32`);
+      // ip deletes and adds them back one after the other: each goes to the end, the rest move up one place
+      const churn = spawn('ip', ['-n', name, '-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const exited = new Promise((resolve) => churn.once('exit', resolve));
+      churn.stdin.on('error', () => {}); // EPIPE once it is killed
+      for (let i = 0; i < 20 * N; i++)
+        churn.stdin.write(`addr del ${address(i % N)}/32 dev br0\naddr add ${address(i % N)}/32 dev br0\n`);
+      churn.stdin.end();
+      let lists = 0;
+      try {
+        for (let round = 0; round < 100 && churn.exitCode === null; round++) {
+          const listed = (() => {
+            try {
+              return n.addr.list('br0').map((a) => a.local);
+            } catch (e) {
+              expect(e).toMatchObject({
+                code: 'EINTR',
+                request: 'RTM_GETADDR',
+                hint: expect.stringMatching(/changed/),
+              });
+              return undefined;
+            }
+          })();
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!listed) continue;
+          lists++;
+          // a snapshot has each address once, and all of them but the one being deleted and added back at most
+          expect(new Set(listed).size, 'no address twice').toBe(listed.length);
+          expect(listed.length).toBeGreaterThanOrEqual(N - 1);
+        }
+        expect(churn.exitCode, 'ip was still changing it').toBe(null);
+        expect(lists).toBeGreaterThan(10);
+      } finally {
+        churn.kill();
+        await exited;
+      }
+    },
+  );
 
   itRoot('nsid(): the id one namespace gives another, as ip netns list-id shows', () => {
     const [aName, bName] = [fresh(), fresh()];

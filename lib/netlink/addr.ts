@@ -113,9 +113,12 @@ export function delAddress(nl: Rtnetlink, index: number, dev: string, cidr: Cidr
   });
 }
 
-/** Every address, or those of one link (strict dumps filter by index in the kernel); grouped by link, as ip shows them. */
+/**
+ * Every address, or those of one link; grouped by link, as ip shows them. The dump is of every link's:
+ * the kernel marks one it changed under (NLM_F_DUMP_INTR) only then, not when it filters by index.
+ */
 export function listAddresses(nl: Rtnetlink, index: number | undefined, names: ReadonlyMap<number, string>): Address[] {
-  const request = new Request('RTM_GETADDR', NLM_F_DUMP).struct(IFADDRMSG, (b) => b.writeUInt32LE(index ?? 0, 4));
+  const request = new Request('RTM_GETADDR', NLM_F_DUMP).struct(IFADDRMSG, () => {});
   const out: Address[] = [];
   for (const m of nl.request(request, 'dump')) {
     const a = m.type === 20 ? parseAddress(m, names) : undefined;
