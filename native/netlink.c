@@ -109,9 +109,14 @@ int nsb_netlink_request(int fd, const void *request, size_t len, struct nsb_netl
   answer->data = NULL;
   answer->len = 0;
   answer->message[0] = '\0';
+  struct nlmsghdr req; /* copied: the caller's bytes need not be aligned */
   if (len < NLMSG_HDRLEN) return -EINVAL;
-  const struct nlmsghdr *req = request;
-  uint32_t seq = req->nlmsg_seq;
+  memcpy(&req, request, sizeof req);
+  /* Only what the kernel is sure to answer: one whole message (it drops one that claims more bytes than
+   * were sent, and answers each of several), asking for an ack, which it sends for anything but a dump. */
+  if (req.nlmsg_len != len || (req.nlmsg_flags & (NLM_F_REQUEST | NLM_F_ACK)) != (NLM_F_REQUEST | NLM_F_ACK))
+    return -EINVAL;
+  uint32_t seq = req.nlmsg_seq;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t sent;
   while ((sent = sendto(fd, request, len, 0, (struct sockaddr *)&kernel, sizeof kernel)) < 0 && errno == EINTR) {

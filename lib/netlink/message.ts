@@ -34,12 +34,11 @@ export class Request {
   #len = HEADER;
   readonly type: RtnetlinkRequest;
 
-  /** A dump (NLM_F_DUMP) ends with NLMSG_DONE; any other request asks for an ack (NLM_F_ACK). */
+  /** Every request asks for an ack (NLM_F_ACK): the kernel acks all but a dump (NLM_F_DUMP), which ends with NLMSG_DONE. */
   constructor(type: RtnetlinkRequest, flags: number) {
     this.type = type;
-    const ack = (flags & NLM_F_DUMP) === NLM_F_DUMP ? 0 : NLM_F_ACK;
     this.#buf.writeUInt16LE(RTM[type], 4);
-    this.#buf.writeUInt16LE(NLM_F_REQUEST | ack | flags, 6);
+    this.#buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | flags, 6);
   }
 
   /** The fixed struct after the header (ifinfomsg, ifaddrmsg, rtmsg, …), `size` bytes filled by `fill`. */
