@@ -1,7 +1,18 @@
 // Links over rtnetlink (RTM_NEWLINK/DELLINK/GETLINK), named and shaped as
 // `ip -j link show` prints them. Requests are checked before anything is sent.
 import { describe, integer, text } from '../validate.js';
-import { attributes, type Message, Request, readI32, readString, readU8, readU32 } from './message.js';
+import {
+  attributes,
+  type Message,
+  NLM_F_CREATE_EXCL,
+  NLM_F_DUMP,
+  Request,
+  RTM,
+  readI32,
+  readString,
+  readU8,
+  readU32,
+} from './message.js';
 import type { Rtnetlink } from './socket.js';
 
 /** A link as `ip -j link show` describes it (camelCase where ip's key has an underscore). */
@@ -104,8 +115,6 @@ const VETH_INFO_PEER = 1;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
-const NLM_F_CREATE_EXCL = 0x400 | 0x200;
-const NLM_F_DUMP = 0x300;
 const IFINFOMSG = 16;
 
 // ip's order (print_link_flags); IFF_RUNNING is shown as NO-CARRIER when missing on an up link
@@ -203,7 +212,7 @@ export function listLinks(nl: Rtnetlink): Link[] {
   return resolveLinks(
     nl
       .request(request, 'dump')
-      .filter((m) => m.type === 16)
+      .filter((m) => m.type === RTM.RTM_NEWLINK)
       .map(parseLink),
     undefined,
   );

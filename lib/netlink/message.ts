@@ -19,8 +19,8 @@ export type RtnetlinkRequest = keyof typeof RTM;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
+/** NLM_F_CREATE | NLM_F_EXCL: make it, and fail if it exists (ip … add). */
+export const NLM_F_CREATE_EXCL = 0x400 | 0x200;
 
 const HEADER = 16;
 const NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
