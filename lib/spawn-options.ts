@@ -1,8 +1,10 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
+import type { Stream } from 'node:stream';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
+import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -14,9 +16,10 @@ export interface IdMapEntry {
   count: number;
 }
 
-export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+/** A Stream entry must have an fd: an open fs stream (`fd`), a net.Socket or a TTY stream (its handle's). */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
 
-export interface SpawnOptions {
+export interface SpawnOptions extends ControlOptions {
   /** New namespaces for the child (created with it; a user namespace first). */
   namespaces?: readonly NamespaceType[];
   /** Existing namespaces for the child to join: a handle or a namespace file path. */
@@ -40,6 +43,8 @@ export interface SpawnOptions {
    * the network devices of the child's network namespace, as `ip netns exec` arranges it.
    */
   mountSys?: boolean;
+  /** New network namespace: bring `lo` up in it before exec (as `ip link set lo up`): 127.0.0.1 and ::1 work at once. */
+  loopback?: boolean;
   /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
   propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
   /** chroot(2) into this directory before exec. */
@@ -60,7 +65,10 @@ export interface SpawnOptions {
   killOnParentDeath?: boolean;
   /** Start a new session (setsid). */
   setsid?: boolean;
-  /** Like child_process: 'pipe' (default), 'inherit', 'ignore', or an fd, per child fd. */
+  /**
+   * Like child_process, per child fd: 'pipe' (default for 0-2; a pipe for 0-2, a duplex socketpair
+   * for 3 and up, as `child.stdio[n]`), 'inherit', 'ignore', an fd, or a stream that has one.
+   */
   stdio?: StdioOption | readonly StdioOption[];
 }
 
@@ -78,6 +86,7 @@ export interface ParsedSpawn {
   domainname: string | undefined;
   mountProc: boolean;
   mountSys: boolean;
+  loopback: boolean;
   propagation: 'private' | 'slave' | 'shared' | 'unchanged';
   root: string | undefined;
   timensOffsets: string | undefined;
@@ -87,7 +96,9 @@ export interface ParsedSpawn {
   gid: number | undefined;
   killOnParentDeath: boolean;
   setsid: boolean;
-  stdio: StdioOption[];
+  /** 'pipe', 'inherit', 'ignore' or a parent fd, per child fd. */
+  stdio: ('pipe' | 'inherit' | 'ignore' | number)[];
+  control: ParsedControl;
 }
 
 const KEYS = new Set([
@@ -101,6 +112,7 @@ const KEYS = new Set([
   'domainname',
   'mountProc',
   'mountSys',
+  'loopback',
   'propagation',
   'root',
   'timeOffsets',
@@ -112,6 +124,7 @@ const KEYS = new Set([
   'killOnParentDeath',
   'setsid',
   'stdio',
+  ...CONTROL_KEYS,
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -158,6 +171,9 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
       );
     }
   }
+  const loopback = flag(o.loopback, 'options.loopback');
+  if (loopback && !create.has('net'))
+    throw new TypeError("options.loopback needs a new network namespace: add 'net' to options.namespaces");
   return {
     file: program,
     argv,
@@ -170,6 +186,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     domainname: uts('domainname'),
     mountProc,
     mountSys,
+    loopback,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
@@ -179,6 +196,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
+    control: parseControl(o),
   };
 }
 
@@ -325,7 +343,7 @@ function offsets(value: unknown): string | undefined {
   return text || undefined;
 }
 
-function stdio(value: unknown): StdioOption[] {
+function stdio(value: unknown): ParsedSpawn['stdio'] {
   const entries: unknown[] =
     value === undefined || typeof value === 'string'
       ? [value, value, value]
@@ -335,9 +353,21 @@ function stdio(value: unknown): StdioOption[] {
     const name = `options.stdio[${i}]`;
     if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
     if (typeof e === 'number') return validate.fd(e, name);
+    if (typeof e === 'object') return streamFd(e, name);
     if (e !== 'pipe' && e !== 'inherit' && e !== 'ignore')
-      throw new TypeError(`${name} must be 'pipe', 'inherit', 'ignore' or an fd, got ${validate.describe(e)}`);
-    if (e === 'pipe' && i > 2) throw new TypeError(`${name}: 'pipe' is supported for fds 0-2; pass an fd for fd ${i}`);
+      throw new TypeError(
+        `${name} must be 'pipe', 'inherit', 'ignore', an fd or a stream, got ${validate.describe(e)}`,
+      );
     return e;
   });
+}
+
+/** The fd of a stream, as child_process takes it: an fs stream's `fd`, a socket's or TTY's handle's. */
+function streamFd(stream: object, name: string): number {
+  const own = (stream as { fd?: unknown }).fd;
+  const handle = (stream as { _handle?: { fd?: unknown } | null })._handle;
+  const fd = typeof own === 'number' ? own : typeof handle?.fd === 'number' ? handle.fd : undefined;
+  if (fd === undefined || fd < 0)
+    throw new TypeError(`${name} is an object without an open fd (a stream must be open: wait for its 'open' event)`);
+  return validate.fd(fd, name);
 }

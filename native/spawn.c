@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "loopback.h"
 #include "raw_syscall.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -79,6 +81,7 @@ struct child {
   pid_t ppid;     /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
   int max_fd;     /* for the close-on-exec sweep when close_range(2) is missing */
   char **sh_argv; /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+  const struct nsb_loopback *loopback; /* the request that brings lo up, or NULL */
 };
 
 /* The child calls no libc function at all (not even memcpy: a sanitizer
@@ -276,6 +279,11 @@ CHILD static int child_main(void *arg) {
   if (q->hostname) TRY(NSB_STEP_SETHOSTNAME, SYS(SYS_sethostname, q->hostname, slen(q->hostname)));
   if (q->domainname) TRY(NSB_STEP_SETDOMAINNAME, SYS(SYS_setdomainname, q->domainname, slen(q->domainname)));
   if (q->propagation) TRY(NSB_STEP_PROPAGATION, SYS(SYS_mount, 0, "/", 0, MS_REC | q->propagation, 0));
+  if (c->loopback) {
+    int stage;
+    long r = nsb_loopback_up(c->loopback, &stage);
+    if (r < 0) child_fail(c, NSB_STEP_LOOPBACK, r, stage);
+  }
   if (q->root) {
     TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, q->root));
     if (!q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
@@ -317,14 +325,15 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
   res->step = NSB_STEP_REQUEST;
   if (!q->file || !q->argv || !q->envp || (q->clone_flags & ~CLONE_CREATE) || q->njoin < 0 || q->njoin > NSB_MAX_JOIN ||
       (q->njoin && !q->join) || q->nstdio < 0 || q->nstdio > NSB_MAX_STDIO || (q->nstdio && !q->stdio) ||
-      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)))
+      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)) ||
+      (q->loopback && !(q->clone_flags & CLONE_NEWNET)))
     return -EINVAL;
   for (int i = 0; i < q->njoin; i++) {
     if (q->join[i].fd < 0 || !one_namespace(q->join[i].nstype) || (seen & q->join[i].nstype)) return -EINVAL;
     seen |= q->join[i].nstype;
   }
   for (int i = 0; i < q->nstdio; i++)
-    if (q->stdio[i].kind > NSB_STDIO_PIPE_WRITE || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
+    if (q->stdio[i].kind > NSB_STDIO_SOCKETPAIR || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
       return -EINVAL;
   long max = nsb_id_map_max();
   res->step = NSB_STEP_UID_MAP;
@@ -346,9 +355,8 @@ static int place(int fd, int floor) {
   return moved < 0 ? -err : moved;
 }
 
-static int make_pipe(int fds[2], int floor) {
-  int raw[2];
-  if (pipe2(raw, O_CLOEXEC) < 0) return -errno;
+/* Both ends of a new pipe or socketpair above floor, or a negative errno (neither left open). */
+static int place_pair(const int raw[2], int fds[2], int floor) {
   fds[0] = place(raw[0], floor);
   fds[1] = place(raw[1], floor);
   if (fds[0] >= 0 && fds[1] >= 0) return 0;
@@ -357,6 +365,16 @@ static int make_pipe(int fds[2], int floor) {
     if (fds[i] >= 0) close(fds[i]);
   fds[0] = fds[1] = -1;
   return err;
+}
+
+static int make_pipe(int fds[2], int floor) {
+  int raw[2];
+  return pipe2(raw, O_CLOEXEC) < 0 ? -errno : place_pair(raw, fds, floor);
+}
+
+static int make_socketpair(int fds[2], int floor) {
+  int raw[2];
+  return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, raw) < 0 ? -errno : place_pair(raw, fds, floor);
 }
 
 static void close_fd(int *fd) {
@@ -388,7 +406,7 @@ static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struc
       if (p->devnull < 0 && (r = place(open("/dev/null", O_RDWR | O_CLOEXEC), floor)) >= 0) p->devnull = r;
       p->src[i] = p->devnull;
       if (r < 0) res->step = NSB_STEP_DEVNULL;
-    } else if ((r = make_pipe(pipe, floor)) == 0) {
+    } else if ((r = e->kind == NSB_STDIO_SOCKETPAIR ? make_socketpair(pipe, floor) : make_pipe(pipe, floor)) == 0) {
       int child_end = e->kind == NSB_STDIO_PIPE_READ ? 0 : 1;
       p->src[i] = pipe[child_end];
       res->stdio[i] = pipe[1 - child_end];
@@ -405,7 +423,7 @@ static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struc
 
 static void close_stdio(const struct nsb_spawn_request *q, struct parent *p, int *parent_ends) {
   for (int i = 0; i < q->nstdio; i++) {
-    if (q->stdio[i].kind == NSB_STDIO_PIPE_READ || q->stdio[i].kind == NSB_STDIO_PIPE_WRITE) close_fd(&p->src[i]);
+    if (q->stdio[i].kind != NSB_STDIO_FD && q->stdio[i].kind != NSB_STDIO_DEVNULL) close_fd(&p->src[i]);
     if (parent_ends) close_fd(&parent_ends[i]);
   }
   close_fd(&p->devnull);
@@ -544,6 +562,8 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
   struct rlimit nofile;
+  struct nsb_loopback loopback;
+  if (q->loopback) nsb_loopback_prepare(&loopback);
   const struct child c = {
       .req = q,
       .src = p.src,
@@ -554,6 +574,7 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
       .ppid = new_pid ? 0 : getpid(),
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
+      .loopback = q->loopback ? &loopback : NULL,
   };
   pid_t pid = clone_child(q, &p, (struct child *)&c, res, floor, &r);
   if (pid < 0) goto out;

@@ -44,6 +44,8 @@ extern "C" {
   X(SETHOSTNAME, "sethostname")                                                                            \
   X(SETDOMAINNAME, "setdomainname")                                                                        \
   X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                   \
+  /* sandbox: */                                                                                           \
+  X(LOOPBACK, "loopback") /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */   \
   X(CHROOT, "chroot")                                                                                      \
   X(MOUNT_PROC, "mount:/proc")                                                                             \
   X(MOUNT_SYS, "mount:/sys")                                                                               \
@@ -72,6 +74,7 @@ enum nsb_stdio_kind {
   NSB_STDIO_DEVNULL,    /* /dev/null, read-write */
   NSB_STDIO_PIPE_READ,  /* a new pipe the child reads; the parent gets the write end */
   NSB_STDIO_PIPE_WRITE, /* a new pipe the child writes; the parent gets the read end */
+  NSB_STDIO_SOCKETPAIR, /* a new AF_UNIX stream socketpair (duplex, as child_process's fd 3+ 'pipe') */
 };
 
 struct nsb_stdio {
@@ -101,6 +104,8 @@ struct nsb_spawn_request {
   const char *root;          /* chroot */
   int mount_proc;
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
+  /* sandbox: */
+  int loopback; /* bring lo up in the new network namespace (needs CLONE_NEWNET) */
   const char *cwd;
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */
