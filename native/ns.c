@@ -88,6 +88,22 @@ int nsb_dup(int fd, struct nsb_ns *out) {
 
 int nsb_close(int fd) { RETURN_ERRNO(close(fd)); }
 
+int nsb_identity(int fd, uint64_t *dev, uint64_t *ino) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) return -errno;
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return 0;
+}
+
+int nsb_close_if(int fd, uint64_t dev, uint64_t ino) {
+  uint64_t d, i;
+  int r = nsb_identity(fd, &d, &i);
+  if (r < 0) return r;
+  if (d != dev || i != ino) return -ESTALE;
+  return nsb_close(fd);
+}
+
 int nsb_unshare(int flags) { RETURN_ERRNO(unshare(flags)); }
 
 int nsb_setns(int fd, int nstype) { RETURN_ERRNO(setns(fd, nstype)); }

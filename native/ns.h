@@ -54,6 +54,10 @@ int nsb_open(const char *path, struct nsb_ns *out);
 /* Duplicate fd (F_DUPFD_CLOEXEC) and describe it like nsb_open. */
 int nsb_dup(int fd, struct nsb_ns *out);
 int nsb_close(int fd);
+/* st_dev and st_ino of what fd is open on: what a tracked fd must still be before it is closed for its owner. */
+int nsb_identity(int fd, uint64_t *dev, uint64_t *ino);
+/* Close fd only if it is still open on that file (0), else leave it (-ESTALE, or fstat's error). */
+int nsb_close_if(int fd, uint64_t dev, uint64_t ino);
 
 int nsb_unshare(int flags);
 int nsb_setns(int fd, int nstype);
