@@ -34,6 +34,11 @@ export interface NativeBinding {
   open(path: string): RawNs | Errno;
   dup(fd: number): RawNs | Errno;
   close(fd: number): 0 | Errno;
+  /**
+   * The fds this binding hands out for nsbind to close (handles, directories, sockets until they are handed on)
+   * are closed at the environment's teardown if still open; disown(fd) hands one on (to Node, or to the caller).
+   */
+  disown(fd: number): void;
   unshare(flags: number): 0 | Errno;
   setns(fd: number, nstype: number): 0 | Errno;
   pidfdOpen(pid: number): number;

@@ -59,7 +59,9 @@ export function socket(ctx: SocketContext, options: unknown): number {
   const types = { stream: SOCK_STREAM, dgram: SOCK_DGRAM } as const;
   const family = choice(o.family, 'options.family', families);
   const type = choice(o.type, 'options.type', types);
-  return socketAt(ctx.target(), family, type);
+  const fd = socketAt(ctx.target(), family, type);
+  native.disown(fd); // the caller's
+  return fd;
 }
 
 /** server.listen on a socket bound inside the namespace; resolves with server.address() (a Unix socket's path) once listening. */
@@ -86,6 +88,7 @@ export async function listen(
     fd = await bindInet(ctx, SOCK_STREAM, o.host, 'options.host', port, true, v6only);
   }
   try {
+    native.disown(fd);
     server.listen({ fd, backlog });
   } catch (e) {
     native.close(fd);
@@ -168,6 +171,7 @@ export async function dgramSocket(ctx: SocketContext, type: unknown, options: un
   }
   const listening = new Promise((resolve) => socket.once('listening', resolve)); // emitted within bind()
   try {
+    native.disown(fd);
     socket.bind({ fd }); // Node opens the fd and binds nothing: it is bound already
   } catch (e) {
     native.close(fd); // it could not take the fd
@@ -248,6 +252,7 @@ function start(fd: number, o: Record<string, unknown>, connectOptions: Record<st
 function wrap(fd: number, o: Record<string, unknown>, extra: Record<string, unknown> = {}): net.Socket {
   let socket: net.Socket;
   try {
+    native.disown(fd);
     socket = new net.Socket({ fd, allowHalfOpen: o.allowHalfOpen === true, ...extra } as net.SocketConstructorOpts);
   } catch (e) {
     native.close(fd);

@@ -69,6 +69,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("open", &Addon::Open),
                            InstanceMethod("dup", &Addon::Dup),
                            InstanceMethod("close", &Addon::Close),
+                           InstanceMethod("disown", &Addon::Disown),
                            InstanceMethod("unshare", &Addon::Unshare),
                            InstanceMethod("setns", &Addon::Setns),
                            InstanceMethod("pidfdOpen", &Addon::PidfdOpen),
@@ -107,6 +108,15 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
 
 Addon::~Addon() {
   for (const auto& [fd, id] : owned_) nsb_close_if(fd, id.first, id.second);
+}
+
+// disown(fd): fd now belongs to someone else (Node took a socket over, or the caller did): not closed at teardown.
+Napi::Value Addon::Disown(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "disown", 1);
+  int fd;
+  if (!args || !args.Fd(0, &fd)) return {};
+  owned_.erase(fd);
+  return glue::Undefined(args.env());
 }
 
 // result: what hands fd over (empty if it could not be made: then fd is closed already, or was never opened).

@@ -39,6 +39,7 @@ class Addon : public Napi::Addon<Addon> {
   // is open on: those still open when this environment goes away (a worker exits or is terminated, and its
   // FinalizationRegistry never runs) are closed then, as Node closes a FileHandle's.
   Napi::Value Owned(Napi::Value result, int fd);
+  Napi::Value Disown(const Napi::CallbackInfo& info);
   std::unordered_map<int, std::pair<uint64_t, uint64_t>> owned_;
 
   // spawn and the children it watches (spawn_addon.cc)

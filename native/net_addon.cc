@@ -170,7 +170,7 @@ Napi::Value Addon::SocketAt(const Napi::CallbackInfo& info) {
       !args.Int(4, "protocol", 0, INT_MAX, &protocol))
     return {};
   int r = nsb_socket_at(net_fd, user_fd, domain, type, protocol, &step);
-  return FdOrStep(args.env(), r, step);
+  return Owned(FdOrStep(args.env(), r, step), r);  // until disown(): handed to Node or to the caller
 }
 
 // netlinkOpen(netFd, userFd (-1: none)) -> fd | [-errno, step]

@@ -191,6 +191,7 @@ const CATALOG: Record<string, Fuzz> = {
   // Mounts: the directory is never a real one (an fd of ours on a namespace file, ENOTDIR), a name with
   // '/' is refused by C, and makeSharedMountpoint gets no string that could name a directory here.
   openDir: { args: args(pathLike()) },
+  disown: { args: args(fdArg()) },
   persistAt: {
     args: args(fc.oneof(fdArg(), fc.constant(-1)), fdArg(), orHostile('x', '.', '..', 'a/b'), orHostile(false, true)),
   },
