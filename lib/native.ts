@@ -43,6 +43,11 @@ export interface NativeBinding {
   setns(fd: number, nstype: number): 0 | Errno;
   pidfdOpen(pid: number): number;
   related(fd: number, request: number): RawNs | Errno;
+  /**
+   * A namespace of a child this environment watches, through its pidfd (PIDFD_GET_*_NAMESPACE, Linux 6.11;
+   * viaProc, or an older kernel: /proc/PID/ns, kept only if the child is still there). -ESRCH once reaped.
+   */
+  childNamespace(pidfd: number, nstype: number, forChildren: boolean, viaProc: boolean): RawNs | Errno;
   queryInt(fd: number, request: number, arg: number): number;
   ownerUid(fd: number): number;
   queryU64(fd: number, request: number): bigint | Errno;

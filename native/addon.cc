@@ -74,6 +74,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("setns", &Addon::Setns),
                            InstanceMethod("pidfdOpen", &Addon::PidfdOpen),
                            InstanceMethod("related", &Addon::Related),
+                           InstanceMethod("childNamespace", &Addon::ChildNamespace),
                            InstanceMethod("queryInt", &Addon::QueryInt),
                            InstanceMethod("ownerUid", &Addon::OwnerUid),
                            InstanceMethod("queryU64", &Addon::QueryU64),
@@ -172,6 +173,21 @@ Napi::Value Addon::PidfdOpen(const Napi::CallbackInfo& info) {
   if (!args || !args.Int(0, "pid", 1, INT32_MAX, &pid)) return {};
   int r = nsb_pidfd_open(pid);
   return Owned(glue::FdResult(args.env(), r), r);
+}
+
+// childNamespace(pidfd, nstype, forChildren, viaProc): a namespace of a child this environment watches,
+// through its pidfd; -ESRCH once it has been reaped (its pid may belong to another process by then).
+Napi::Value Addon::ChildNamespace(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "childNamespace", 4);
+  int pidfd, nstype;
+  bool for_children, via_proc;
+  if (!args || !args.Fd(0, &pidfd) || !args.Int(1, "nstype", 0, INT32_MAX, &nstype) ||
+      !args.Bool(2, "forChildren", &for_children) || !args.Bool(3, "viaProc", &via_proc))
+    return {};
+  if (children_.find(pidfd) == children_.end()) return glue::Number(args.env(), -ESRCH);
+  nsb_ns ns;
+  int r = nsb_pidfd_namespace(pidfd, nstype, for_children, via_proc, &ns);
+  return Owned(NsResult(args.env(), r, ns), r);
 }
 
 Napi::Value Addon::Related(const Napi::CallbackInfo& info) {

@@ -25,6 +25,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Setns(const Napi::CallbackInfo& info);
   Napi::Value PidfdOpen(const Napi::CallbackInfo& info);
   Napi::Value Related(const Napi::CallbackInfo& info);
+  Napi::Value ChildNamespace(const Napi::CallbackInfo& info);
   Napi::Value QueryInt(const Napi::CallbackInfo& info);
   Napi::Value OwnerUid(const Napi::CallbackInfo& info);
   Napi::Value QueryU64(const Napi::CallbackInfo& info);

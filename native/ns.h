@@ -63,6 +63,14 @@ int nsb_unshare(int flags);
 int nsb_setns(int fd, int nstype);
 int nsb_pidfd_open(int pid);
 
+/*
+ * A process's namespace of type nstype (CLONE_NEW*; for_children: pid_for_children, time_for_children)
+ * through its pidfd: PIDFD_GET_*_NAMESPACE (Linux 6.11), or with via_proc (and where the kernel lacks the
+ * ioctl) /proc/PID/ns/ENTRY of the pidfd's pid, opened first and then kept only if the pidfd's process is
+ * still there (its pid can have been reused only once it was gone). -ESRCH once the process has exited.
+ */
+int nsb_pidfd_namespace(int pidfd, int nstype, int for_children, int via_proc, struct nsb_ns *out);
+
 /* NS_GET_USERNS / NS_GET_PARENT: a new namespace handle. */
 int nsb_related(int fd, enum nsb_request req, struct nsb_ns *out);
 /* NS_GET_NSTYPE and the pid translations: the ioctl's return value. */

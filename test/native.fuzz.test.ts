@@ -151,6 +151,9 @@ const CATALOG: Record<string, Fuzz> = {
   setns: { args: args(fdArg(), fc.oneof(hostile(), fc.constantFrom(0, CLONE_NEWNET))) },
   pidfdOpen: { args: args(fc.oneof(hostile(), fc.constant(process.pid))) },
   related: { args: args(fdArg(), requestId()) },
+  childNamespace: {
+    args: args(fdArg(), orHostile(CLONE_NEWNET, CLONE_NEWPID, 0), orHostile(false, true), orHostile(false, true)),
+  },
   queryInt: { args: args(fdArg(), requestId(), fc.oneof(hostile(), fc.nat())) },
   ownerUid: { args: args(fdArg()) },
   queryU64: { args: args(fdArg(), requestId()) },
