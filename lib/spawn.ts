@@ -54,6 +54,7 @@ export function spawnWith(
       root: parsed.root,
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
+      loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
       uid: parsed.uid,

@@ -118,6 +118,7 @@ function request(): fc.Arbitrary<unknown> {
     propagation: or(fc.constantFrom(0, 1 << 18, 1 << 19, 1 << 20, 3)),
     mountProc: or(fc.boolean()),
     mountSys: or(fc.boolean()),
+    loopback: or(fc.constantFrom(undefined, true, false)),
     root: or(fc.constantFrom(undefined, '/nonexistent')),
     cwd: or(fc.constantFrom(undefined, '/', '/nonexistent')),
     setsid: or(fc.boolean()),
@@ -333,7 +334,7 @@ describe('the glue checks its own arguments', () => {
     expect(fdCount()).toBe(fds);
   });
 
-  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice): no clone, no fd', () => {
+  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice, lo without a new net): no clone, no fd', () => {
     const request = {
       file: '/bin/true',
       argv: ['true'],
@@ -362,6 +363,12 @@ describe('the glue checks its own arguments', () => {
       { fd: 1, nstype: CLONE_NEWNET },
     ];
     expect(native.spawn({ ...request, cloneFlags: 0, join: twice }, () => {})).toEqual({
+      errno: EINVAL,
+      step: 'request',
+      aux: -1,
+      pid: -1,
+    });
+    expect(native.spawn({ ...request, loopback: true }, () => {})).toEqual({
       errno: EINVAL,
       step: 'request',
       aux: -1,
