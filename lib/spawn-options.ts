@@ -1,5 +1,6 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
+import { constants } from 'node:os';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
@@ -58,8 +59,11 @@ export interface SpawnOptions {
   uid?: number;
   /** setresgid(2) to this gid before exec. */
   gid?: number;
-  /** SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG). */
-  killOnParentDeath?: boolean;
+  /**
+   * Signal the child when the thread that spawned it exits (PR_SET_PDEATHSIG): SIGKILL for
+   * true, or the signal named (as `unshare --kill-child=SIGNAL`).
+   */
+  killOnParentDeath?: boolean | NodeJS.Signals;
   /** Start a new session (setsid). */
   setsid?: boolean;
   /** Like child_process: 'pipe' (default), 'inherit', 'ignore', or an fd, per child fd. */
@@ -88,7 +92,8 @@ export interface ParsedSpawn {
   /** Absent: unchanged. */
   uid: number | undefined;
   gid: number | undefined;
-  killOnParentDeath: boolean;
+  /** The signal number; 0: none. */
+  killOnParentDeath: number;
   setsid: boolean;
   stdio: StdioOption[];
 }
@@ -184,7 +189,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     cwd: option(o.cwd, 'options.cwd', pathLine),
     uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
-    killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
+    killOnParentDeath: deathSignal(o.killOnParentDeath),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
   };
@@ -192,6 +197,15 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
 
 function option<T>(value: unknown, name: string, parse: (v: unknown, name: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value, name);
+}
+
+function deathSignal(value: unknown): number {
+  if (typeof value === 'string') {
+    if (!Object.hasOwn(constants.signals, value) || value === 'SIGSTOP')
+      throw new TypeError(`options.killOnParentDeath: unknown signal ${validate.describe(value)}`);
+    return constants.signals[value as NodeJS.Signals];
+  }
+  return flag(value, 'options.killOnParentDeath') ? constants.signals.SIGKILL : 0;
 }
 
 function flag(value: unknown, name: string): boolean {

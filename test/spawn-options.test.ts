@@ -130,6 +130,8 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['uid too large', '/bin/true', [], { uid: 2 ** 32 }, RangeError],
   ['gid a string', '/bin/true', [], { gid: '0' }, TypeError],
   ['killOnParentDeath not boolean', '/bin/true', [], { killOnParentDeath: 1 }, TypeError],
+  ['killOnParentDeath an unknown signal', '/bin/true', [], { killOnParentDeath: 'SIGNOPE' }, TypeError],
+  ['killOnParentDeath SIGSTOP', '/bin/true', [], { killOnParentDeath: 'SIGSTOP' }, TypeError],
   ['stdio unknown', '/bin/true', [], { stdio: 'pipes' }, TypeError],
   ['stdio negative fd', '/bin/true', [], { stdio: ['ignore', -1, 'ignore'] }, RangeError],
   ['stdio pipe beyond 2', '/bin/true', [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }, TypeError],
