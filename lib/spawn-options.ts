@@ -55,6 +55,11 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** argv[0] for the program (default: `file`). */
   argv0?: string;
+  /**
+   * Joining a user namespace (join.user): keep your uid and gid, as that namespace maps them,
+   * instead of becoming its root (`nsenter --preserve-credentials`).
+   */
+  keepCredentials?: boolean;
   /** setresuid(2) to this uid before exec (inside the child's user namespace). */
   uid?: number;
   /** setresgid(2) to this gid before exec. */
@@ -89,6 +94,7 @@ export interface ParsedSpawn {
   root: string | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
+  keepCredentials: boolean;
   /** Absent: unchanged. */
   uid: number | undefined;
   gid: number | undefined;
@@ -119,6 +125,7 @@ const KEYS = new Set([
   'uid',
   'gid',
   'killOnParentDeath',
+  'keepCredentials',
   'setsid',
   'stdio',
 ]);
@@ -187,6 +194,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
+    keepCredentials: keepCredentials(o.keepCredentials, join),
     uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     killOnParentDeath: deathSignal(o.killOnParentDeath),
@@ -197,6 +205,13 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
 
 function option<T>(value: unknown, name: string, parse: (v: unknown, name: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value, name);
+}
+
+function keepCredentials(value: unknown, join: Map<NamespaceType, unknown>): boolean {
+  const keep = flag(value, 'options.keepCredentials');
+  if (keep && !join.has('user'))
+    throw new TypeError('options.keepCredentials needs a user namespace to join: give options.join.user');
+  return keep;
 }
 
 function deathSignal(value: unknown): number {

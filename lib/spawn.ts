@@ -56,6 +56,7 @@ export function spawnWith(
       loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
+      keepCredentials: parsed.keepCredentials,
       uid: parsed.uid,
       gid: parsed.gid,
       pdeathsig: parsed.killOnParentDeath,

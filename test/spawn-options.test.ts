@@ -131,6 +131,7 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['gid a string', '/bin/true', [], { gid: '0' }, TypeError],
   ['killOnParentDeath not boolean', '/bin/true', [], { killOnParentDeath: 1 }, TypeError],
   ['killOnParentDeath an unknown signal', '/bin/true', [], { killOnParentDeath: 'SIGNOPE' }, TypeError],
+  ['keepCredentials without join.user', '/bin/true', [], { keepCredentials: true }, TypeError],
   ['killOnParentDeath SIGSTOP', '/bin/true', [], { killOnParentDeath: 'SIGSTOP' }, TypeError],
   ['stdio unknown', '/bin/true', [], { stdio: 'pipes' }, TypeError],
   ['stdio negative fd', '/bin/true', [], { stdio: ['ignore', -1, 'ignore'] }, RangeError],
