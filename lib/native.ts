@@ -46,6 +46,19 @@ export interface NativeBinding {
   readonly limits: SpawnLimits;
   /** Clone and exec; onExit runs on this thread's event loop once the child is reaped. */
   spawn(request: NativeSpawnRequest, onExit: (status: NativeExitStatus) => void): NativeSpawnResult;
+  /**
+   * Spawn and wait on this thread (poll on the pidfd and the pipes, no event loop): input goes to fd 0
+   * when it is a pipe (then closed); after timeoutMs (0: none) or more than maxBuffer bytes on one
+   * output, killSignal is sent and the pipes closed (error -ETIMEDOUT / -ENOBUFS). output[i]: what the
+   * child wrote to fd i when it was a pipe or socketpair, else null.
+   */
+  spawnSync(
+    request: NativeSpawnRequest,
+    input: Uint8Array,
+    timeoutMs: number,
+    maxBuffer: number,
+    killSignal: number,
+  ): NativeSyncResult | { errno: Errno; step: string; aux: number; pid: number };
   /** pidfd_send_signal to a child this environment watches; -ESRCH once it is reaped. */
   kill(pidfd: number, signal: number): 0 | Errno;
   /** Whether a watched child keeps the event loop alive. */
@@ -109,8 +122,11 @@ export interface SpawnLimits {
   readonly idMap: number;
 }
 
-/** One child fd: a parent fd, /dev/null, or a new pipe the child reads ('pipe:read') or writes ('pipe:write'). */
-export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write';
+/**
+ * One child fd: a parent fd, /dev/null, a new pipe the child reads ('pipe:read') or writes ('pipe:write'),
+ * or a new socketpair (duplex).
+ */
+export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write' | 'socketpair';
 
 /** struct nsb_spawn_request, prepared by lib/spawn.ts (strings absent = NULL). */
 export interface NativeSpawnRequest {
@@ -154,6 +170,16 @@ export type NativeSpawnResult =
   | { pid: number; pidfd: number; stdio: number[] }
   /** A failed step, named as in `steps`; aux: the CLONE_NEW* flag for setns, the child fd for stdio steps, else -1. */
   | { errno: Errno; step: string; aux: number; pid: number };
+
+/** spawnSync's child, reaped: code -1 when a signal ended it; error/syscall when the wait was cut short. */
+export interface NativeSyncResult {
+  pid: number;
+  code: number;
+  signal: number;
+  output: (Buffer | null)[];
+  error?: Errno;
+  syscall?: string;
+}
 
 /** How a child ended (code -1 when a signal ended it), or why that could not be read. */
 export type NativeExitStatus = { code: number; signal: number } | { errno: Errno; syscall: string };

@@ -1,9 +1,11 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
 import { constants } from 'node:os';
+import type { Stream } from 'node:stream';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
+import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -15,9 +17,10 @@ export interface IdMapEntry {
   count: number;
 }
 
-export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+/** A Stream entry must have an fd: an open fs stream (`fd`), a net.Socket or a TTY stream (its handle's). */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
 
-export interface SpawnOptions {
+export interface SpawnOptions extends ControlOptions {
   /** New namespaces for the child (created with it; a user namespace first). */
   namespaces?: readonly NamespaceType[];
   /** Existing namespaces for the child to join: a handle or a namespace file path. */
@@ -71,7 +74,10 @@ export interface SpawnOptions {
   killOnParentDeath?: boolean | NodeJS.Signals;
   /** Start a new session (setsid). */
   setsid?: boolean;
-  /** Like child_process: 'pipe' (default), 'inherit', 'ignore', or an fd, per child fd. */
+  /**
+   * Like child_process, per child fd: 'pipe' (default for 0-2; a pipe for 0-2, a duplex socketpair
+   * for 3 and up, as `child.stdio[n]`), 'inherit', 'ignore', an fd, or a stream that has one.
+   */
   stdio?: StdioOption | readonly StdioOption[];
 }
 
@@ -101,7 +107,9 @@ export interface ParsedSpawn {
   /** The signal number; 0: none. */
   killOnParentDeath: number;
   setsid: boolean;
-  stdio: StdioOption[];
+  /** 'pipe', 'inherit', 'ignore' or a parent fd, per child fd. */
+  stdio: ('pipe' | 'inherit' | 'ignore' | number)[];
+  control: ParsedControl;
 }
 
 const KEYS = new Set([
@@ -128,6 +136,7 @@ const KEYS = new Set([
   'keepCredentials',
   'setsid',
   'stdio',
+  ...CONTROL_KEYS,
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -200,6 +209,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     killOnParentDeath: deathSignal(o.killOnParentDeath),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
+    control: parseControl(o),
   };
 }
 
@@ -362,7 +372,7 @@ function offsets(value: unknown): string | undefined {
   return text || undefined;
 }
 
-function stdio(value: unknown): StdioOption[] {
+function stdio(value: unknown): ParsedSpawn['stdio'] {
   const entries: unknown[] =
     value === undefined || typeof value === 'string'
       ? [value, value, value]
@@ -372,9 +382,21 @@ function stdio(value: unknown): StdioOption[] {
     const name = `options.stdio[${i}]`;
     if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
     if (typeof e === 'number') return validate.fd(e, name);
+    if (typeof e === 'object') return streamFd(e, name);
     if (e !== 'pipe' && e !== 'inherit' && e !== 'ignore')
-      throw new TypeError(`${name} must be 'pipe', 'inherit', 'ignore' or an fd, got ${validate.describe(e)}`);
-    if (e === 'pipe' && i > 2) throw new TypeError(`${name}: 'pipe' is supported for fds 0-2; pass an fd for fd ${i}`);
+      throw new TypeError(
+        `${name} must be 'pipe', 'inherit', 'ignore', an fd or a stream, got ${validate.describe(e)}`,
+      );
     return e;
   });
+}
+
+/** The fd of a stream, as child_process takes it: an fs stream's `fd`, a socket's or TTY's handle's. */
+function streamFd(stream: object, name: string): number {
+  const own = (stream as { fd?: unknown }).fd;
+  const handle = (stream as { _handle?: { fd?: unknown } | null })._handle;
+  const fd = typeof own === 'number' ? own : typeof handle?.fd === 'number' ? handle.fd : undefined;
+  if (fd === undefined || fd < 0)
+    throw new TypeError(`${name} is an object without an open fd (a stream must be open: wait for its 'open' event)`);
+  return validate.fd(fd, name);
 }

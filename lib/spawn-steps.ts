@@ -230,5 +230,6 @@ export function stepError(errno: number, step: string, reported: Omit<Failure, '
     step: type ? `setns:${type}` : step,
     path: row?.path?.(failure),
     hint: row?.hint?.(failure),
+    spawnargs: failure.request.argv.slice(1),
   });
 }

@@ -89,6 +89,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("spawn", &Addon::Spawn),
                            InstanceMethod("kill", &Addon::Kill),
                            InstanceMethod("ref", &Addon::Ref),
+                           InstanceMethod("spawnSync", &Addon::SpawnSync),
                            InstanceMethod("userName", &Addon::UserName),
                            InstanceMethod("bindNs", &Addon::BindNs),
                            InstanceMethod("umountDetach", &Addon::UmountDetach),

@@ -39,6 +39,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Spawn(const Napi::CallbackInfo& info);
   Napi::Value Kill(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value SpawnSync(const Napi::CallbackInfo& info);
   static Napi::Value StepNames(napi_env env);
   static Napi::Value Limits(napi_env env);
   int Watch(napi_env env, int pidfd, napi_value on_exit);

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -332,7 +333,7 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
     seen |= q->join[i].nstype;
   }
   for (int i = 0; i < q->nstdio; i++)
-    if (q->stdio[i].kind > NSB_STDIO_PIPE_WRITE || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
+    if (q->stdio[i].kind > NSB_STDIO_SOCKETPAIR || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
       return -EINVAL;
   long max = nsb_id_map_max();
   res->step = NSB_STEP_UID_MAP;
@@ -354,9 +355,8 @@ static int place(int fd, int floor) {
   return moved < 0 ? -err : moved;
 }
 
-static int make_pipe(int fds[2], int floor) {
-  int raw[2];
-  if (pipe2(raw, O_CLOEXEC) < 0) return -errno;
+/* Both ends of a new pipe or socketpair above floor, or a negative errno (neither left open). */
+static int place_pair(const int raw[2], int fds[2], int floor) {
   fds[0] = place(raw[0], floor);
   fds[1] = place(raw[1], floor);
   if (fds[0] >= 0 && fds[1] >= 0) return 0;
@@ -365,6 +365,16 @@ static int make_pipe(int fds[2], int floor) {
     if (fds[i] >= 0) close(fds[i]);
   fds[0] = fds[1] = -1;
   return err;
+}
+
+static int make_pipe(int fds[2], int floor) {
+  int raw[2];
+  return pipe2(raw, O_CLOEXEC) < 0 ? -errno : place_pair(raw, fds, floor);
+}
+
+static int make_socketpair(int fds[2], int floor) {
+  int raw[2];
+  return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, raw) < 0 ? -errno : place_pair(raw, fds, floor);
 }
 
 static void close_fd(int *fd) {
@@ -396,7 +406,7 @@ static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struc
       if (p->devnull < 0 && (r = place(open("/dev/null", O_RDWR | O_CLOEXEC), floor)) >= 0) p->devnull = r;
       p->src[i] = p->devnull;
       if (r < 0) res->step = NSB_STEP_DEVNULL;
-    } else if ((r = make_pipe(pipe, floor)) == 0) {
+    } else if ((r = e->kind == NSB_STDIO_SOCKETPAIR ? make_socketpair(pipe, floor) : make_pipe(pipe, floor)) == 0) {
       int child_end = e->kind == NSB_STDIO_PIPE_READ ? 0 : 1;
       p->src[i] = pipe[child_end];
       res->stdio[i] = pipe[1 - child_end];
@@ -413,7 +423,7 @@ static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struc
 
 static void close_stdio(const struct nsb_spawn_request *q, struct parent *p, int *parent_ends) {
   for (int i = 0; i < q->nstdio; i++) {
-    if (q->stdio[i].kind == NSB_STDIO_PIPE_READ || q->stdio[i].kind == NSB_STDIO_PIPE_WRITE) close_fd(&p->src[i]);
+    if (q->stdio[i].kind != NSB_STDIO_FD && q->stdio[i].kind != NSB_STDIO_DEVNULL) close_fd(&p->src[i]);
     if (parent_ends) close_fd(&parent_ends[i]);
   }
   close_fd(&p->devnull);

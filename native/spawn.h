@@ -74,6 +74,7 @@ enum nsb_stdio_kind {
   NSB_STDIO_DEVNULL,    /* /dev/null, read-write */
   NSB_STDIO_PIPE_READ,  /* a new pipe the child reads; the parent gets the write end */
   NSB_STDIO_PIPE_WRITE, /* a new pipe the child writes; the parent gets the read end */
+  NSB_STDIO_SOCKETPAIR, /* a new AF_UNIX stream socketpair (duplex, as child_process's fd 3+ 'pipe') */
 };
 
 struct nsb_stdio {
