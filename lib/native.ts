@@ -159,6 +159,7 @@ export interface NativeSpawnRequest {
   mountSys: boolean;
   /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
   loopback?: boolean | undefined;
+  keepCredentials?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;
   /** Absent: unchanged. */

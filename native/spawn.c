@@ -168,7 +168,7 @@ CHILD static void child_join(const struct child *c, const int *join_fd) {
   if (user >= 0) {
     long r = SYS(SYS_setns, join_fd[user], CLONE_NEWUSER);
     if (r < 0) child_fail(c, NSB_STEP_SETNS, r, CLONE_NEWUSER);
-    if (q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become root of the joined namespace */
+    if (!q->keep_credentials && q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become its root */
       SYS(SYS_setgroups, 0, 0);
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresgid, 0, 0, 0));
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresuid, 0, 0, 0));

@@ -110,6 +110,7 @@ struct nsb_spawn_request {
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */
   gid_t gid;                     /* (gid_t)-1: unchanged */
+  int keep_credentials;          /* a joined user namespace: keep uid and gid (nsenter --preserve-credentials) */
   int pdeathsig;                 /* 0: none */
   const struct nsb_stdio *stdio; /* child fd i is made of stdio[i] */
   int nstdio;

@@ -122,6 +122,7 @@ function request(): fc.Arbitrary<unknown> {
     root: or(fc.constantFrom(undefined, '/nonexistent')),
     cwd: or(fc.constantFrom(undefined, '/', '/nonexistent')),
     setsid: or(fc.boolean()),
+    keepCredentials: or(fc.constantFrom(undefined, true, false)),
     uid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31, 2 ** 32 - 2)),
     gid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31)),
     pdeathsig: or(fc.constantFrom(0, 9)),
