@@ -191,7 +191,7 @@ function pattern(node: Node): RegExp {
   if (Buffer.byteLength(source) > MAX_PATTERN)
     throw new FilterError(`regular expression longer than ${MAX_PATTERN} bytes`);
   try {
-    return new RegExp(posixClasses(source));
+    return new RegExp(posixClasses(source), 's'); // regcomp without REG_NEWLINE: '.' matches a newline too
   } catch (e) {
     throw new FilterError((e as Error).message);
   }

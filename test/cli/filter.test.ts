@@ -152,6 +152,7 @@ describe('lsns --filter expressions', () => {
     expect(holds('COMMAND !~ "sleep"')).toBe(false);
     expect(holds('NS =~ "^40265322"')).toBe(true); // the number as text
     expect(holds('COMMAND =~ "x"', persistent)).toBe(false);
+    expect(holds('COMMAND =~ "^a.b$"', { ...row, COMMAND: 'a\nb' })).toBe(true); // no REG_NEWLINE: '.' takes it
   });
 
   it('bad expressions and unknown columns fail to parse, with the reason', () => {
