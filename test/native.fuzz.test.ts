@@ -124,7 +124,11 @@ function request(): fc.Arbitrary<unknown> {
     uid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31, 2 ** 32 - 2)),
     gid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31)),
     pdeathsig: or(fc.constantFrom(0, 9)),
-    stdio: or(fc.array(fc.constantFrom<unknown>('devnull', 'pipe:read', 'pipe:write', 0, 1, 2, 999), { maxLength: 4 })),
+    stdio: or(
+      fc.array(fc.constantFrom<unknown>('devnull', 'pipe:read', 'pipe:write', 'socketpair', 0, 1, 2, 999), {
+        maxLength: 4,
+      }),
+    ),
     uidMap: or(fc.constantFrom(undefined, '0 0 1\n', 'x'.repeat(5000))),
   });
   return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
@@ -162,6 +166,17 @@ const CATALOG: Record<string, Fuzz> = {
     args: args(
       fc.oneof({ weight: 10, arbitrary: request() }, { weight: 1, arbitrary: fc.constant(throwingGetter) }),
       fc.oneof({ weight: 10, arbitrary: fc.constant(() => {}) }, { weight: 1, arbitrary: hostile() }),
+    ),
+    runs: SPAWN_RUNS,
+  },
+  // waits here for each child (which is reaped before it returns), feeding it input, with a timeout
+  spawnSync: {
+    args: args(
+      request(),
+      orHostile(new Uint8Array(0), Buffer.from('input')),
+      orHostile(0, 50),
+      orHostile(0, 1024),
+      orHostile(9, 15),
     ),
     runs: SPAWN_RUNS,
   },
