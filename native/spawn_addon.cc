@@ -57,7 +57,7 @@ class Request {
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
            Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
            Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
-           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map);
+           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Optional("init", &q.init);
   }
 
   nsb_spawn_request q{};

@@ -508,7 +508,16 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       uid: or(fc.nat(70000)),
       gid: or(fc.nat(70000)),
       timeOffsets: or(fc.record({ monotonic: fc.integer({ min: -100, max: 100000 }) }, { requiredKeys: [] })),
-      stdio: or(fc.constantFrom('ignore', 'inherit', 'pipe', ['ignore', 'ignore', 'ignore', 0])),
+      stdio: or(
+        fc.constantFrom(
+          'ignore',
+          'inherit',
+          'pipe',
+          ['ignore', 'ignore', 'ignore', 0],
+          ['pipe', 'pipe', 'pipe', 'pipe'],
+        ),
+      ),
+      init: or(fc.boolean()),
     },
     { requiredKeys: [] },
   );

@@ -5,6 +5,7 @@
 // value (close(undefined) closing fd 0), or an fd left over.
 import { fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, NAMESPACE_TYPES } from '../lib/index.js';
@@ -130,6 +131,7 @@ function request(): fc.Arbitrary<unknown> {
       }),
     ),
     uidMap: or(fc.constantFrom(undefined, '0 0 1\n', 'x'.repeat(5000))),
+    init: or(fc.constantFrom(undefined, '/nonexistent', join(dirname(native.path), 'nsbind-init'))),
   });
   return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
 }
