@@ -6,6 +6,7 @@ import { isNamespaceType, type NamespaceType, unknownType } from './constants.js
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
+import { parseInit } from './spawn-init.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -75,6 +76,14 @@ export interface SpawnOptions extends ControlOptions {
   /** Start a new session (setsid). */
   setsid?: boolean;
   /**
+   * A new pid namespace: a minimal init (nsbind-init, a program of its own) is its pid 1 and runs the
+   * program as its child, forwarding every signal to it and reaping orphans, and exits with the
+   * program's status (128 + the signal when a signal ended it), as bwrap, `docker --init` and tini do.
+   * Without it the program is pid 1 itself, and the kernel drops every signal it has no handler for
+   * (kill('SIGTERM') returns true and nothing happens; SIGKILL always works).
+   */
+  init?: boolean;
+  /**
    * Like child_process, per child fd: 'pipe' (default for 0-2; a pipe for 0-2, a duplex socketpair
    * for 3 and up, as `child.stdio[n]`), 'inherit', 'ignore', an fd, or a stream that has one.
    */
@@ -110,6 +119,8 @@ export interface ParsedSpawn {
   /** 'pipe', 'inherit', 'ignore' or a parent fd, per child fd. */
   stdio: ('pipe' | 'inherit' | 'ignore' | number)[];
   control: ParsedControl;
+  /** nsbind-init's path with `init: true`. */
+  init: string | undefined;
 }
 
 const KEYS = new Set([
@@ -137,6 +148,7 @@ const KEYS = new Set([
   'setsid',
   'stdio',
   ...CONTROL_KEYS,
+  'init',
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -210,6 +222,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
     control: parseControl(o),
+    init: parseInit(o.init, create),
   };
 }
 

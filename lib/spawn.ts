@@ -85,6 +85,7 @@ export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawn
       setgroups: parsed.setgroups === 'deny' ? 'deny' : undefined,
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
+      init: parsed.init,
     };
     return start(request);
   } finally {

@@ -58,7 +58,7 @@ class Request {
            OptionalFlag("loopback", &q.loopback) && Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) &&
            Id("uid", &q.uid) && Id("gid", &q.gid) && OptionalFlag("keepCredentials", &q.keep_credentials) &&
            Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
-           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map);
+           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Optional("init", &q.init);
   }
 
   nsb_spawn_request q{};
