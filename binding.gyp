@@ -13,6 +13,19 @@
       "conditions": [
         ["OS!='linux'", {"type": "none"}]
       ]
+    },
+    {
+      "target_name": "nsbind-init",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "nsbind-init",
+          "inputs": ["native/init.c", "native/spawn.h"],
+          "outputs": ["<(PRODUCT_DIR)/nsbind-init"],
+          "action": ["cc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Os", "-static", "-s", "-o", "<@(_outputs)",
+                     "native/init.c"]
+        }
+      ]
     }
   ]
 }

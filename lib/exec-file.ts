@@ -7,6 +7,7 @@ import { commandLine, decode, type OutputOptions, parseOutput } from './exec-opt
 import { spawn } from './spawn.js';
 import type { SpawnOptions } from './spawn-options.js';
 import type { Subprocess } from './subprocess.js';
+import * as validate from './validate.js';
 
 export type ExecFileOptions = SpawnOptions & OutputOptions;
 
@@ -48,7 +49,10 @@ export function execFile(
   args?: readonly string[],
   options?: ExecFileOptions,
 ): ExecFilePromise<string | Buffer> {
-  const { spawn: spawnOptions, input, encoding, maxBuffer } = parseOutput(options, 'utf8');
+  const { spawn: all, input, encoding, maxBuffer } = parseOutput(options, 'utf8');
+  // execFile's own timeout, as child_process's: its kill also lets go of the output pipes
+  const { timeout, ...spawnOptions } = all;
+  if (timeout !== undefined) validate.integer(timeout, 'options.timeout', 0, validate.INT32_MAX);
   const cmd = commandLine(String(file), args);
   let child: Subprocess;
   try {
@@ -76,12 +80,24 @@ export function execFile(
       settled = true;
       reject(Object.assign(error, extra, { cmd }, output()));
     };
+    /** child_process's kill(): no more output (a grandchild holding the pipes cannot delay 'close'), then the signal. */
+    const kill = () => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      try {
+        child.kill(spawnOptions.killSignal ?? 'SIGTERM');
+      } catch (error) {
+        fail(error as Error, {});
+      }
+    };
     function overflow(which: 'stdout' | 'stderr') {
       failure ??= Object.assign(new RangeError(`${which} maxBuffer length exceeded`), {
         code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER',
       });
-      child.kill(spawnOptions.killSignal ?? 'SIGTERM');
+      kill();
     }
+    const timer = timeout ? setTimeout(kill, timeout) : undefined;
+    child.on('exit', () => clearTimeout(timer));
     child.on('error', (error) => {
       child.stdout?.destroy();
       child.stderr?.destroy();

@@ -66,7 +66,6 @@ export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
 export { socketNamespace } from './socket-at.js';
 export { type ControlOptions, type IdMapEntry, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
-export { AbortError } from './spawn-control.js';
 export { type SpawnSyncOptions, type SpawnSyncResult, spawnSync } from './spawn-sync.js';
 export { type ExitStatus, Subprocess, type SubprocessEvents } from './subprocess.js';
 export { unshare } from './unshare.js';

@@ -169,6 +169,7 @@ export interface NativeSpawnRequest {
   mountSys: boolean;
   /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
   loopback?: boolean | undefined;
+  keepCredentials?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;
   /** Absent: unchanged. */
@@ -181,6 +182,8 @@ export interface NativeSpawnRequest {
   setgroups?: string | undefined;
   uidMap?: string | undefined;
   gidMap?: string | undefined;
+  /** nsbind-init's path: exec'd (from an O_PATH fd opened before the clone) in place of the program, which it forks. */
+  init?: string | undefined;
 }
 
 export type NativeSpawnResult =
@@ -202,4 +205,4 @@ export interface NativeSyncResult {
 /** How a child ended (code -1 when a signal ended it), or why that could not be read. */
 export type NativeExitStatus = { code: number; signal: number } | { errno: Errno; syscall: string };
 
-export const native: NativeBinding = load<NativeBinding>();
+export const native: NativeBinding & { readonly path: string } = load<NativeBinding>();

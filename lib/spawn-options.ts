@@ -1,10 +1,12 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
+import { constants } from 'node:os';
 import type { Stream } from 'node:stream';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
 import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
+import { parseInit } from './spawn-init.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -57,14 +59,30 @@ export interface SpawnOptions extends ControlOptions {
   env?: Record<string, string | undefined>;
   /** argv[0] for the program (default: `file`). */
   argv0?: string;
+  /**
+   * Joining a user namespace (join.user): keep your uid and gid, as that namespace maps them,
+   * instead of becoming its root (`nsenter --preserve-credentials`).
+   */
+  keepCredentials?: boolean;
   /** setresuid(2) to this uid before exec (inside the child's user namespace). */
   uid?: number;
   /** setresgid(2) to this gid before exec. */
   gid?: number;
-  /** SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG). */
-  killOnParentDeath?: boolean;
+  /**
+   * Signal the child when the thread that spawned it exits (PR_SET_PDEATHSIG): SIGKILL for
+   * true, or the signal named (as `unshare --kill-child=SIGNAL`).
+   */
+  killOnParentDeath?: boolean | NodeJS.Signals;
   /** Start a new session (setsid). */
   setsid?: boolean;
+  /**
+   * A new pid namespace: a minimal init (nsbind-init, a program of its own) is its pid 1 and runs the
+   * program as its child, forwarding every signal to it and reaping orphans, and exits with the
+   * program's status (128 + the signal when a signal ended it), as bwrap, `docker --init` and tini do.
+   * Without it the program is pid 1 itself, and the kernel drops every signal it has no handler for
+   * (kill('SIGTERM') returns true and nothing happens; SIGKILL always works).
+   */
+  init?: boolean;
   /**
    * Like child_process, per child fd: 'pipe' (default for 0-2; a pipe for 0-2, a duplex socketpair
    * for 3 and up, as `child.stdio[n]`), 'inherit', 'ignore', an fd, or a stream that has one.
@@ -91,14 +109,18 @@ export interface ParsedSpawn {
   root: string | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
+  keepCredentials: boolean;
   /** Absent: unchanged. */
   uid: number | undefined;
   gid: number | undefined;
-  killOnParentDeath: boolean;
+  /** The signal number; 0: none. */
+  killOnParentDeath: number;
   setsid: boolean;
   /** 'pipe', 'inherit', 'ignore' or a parent fd, per child fd. */
   stdio: ('pipe' | 'inherit' | 'ignore' | number)[];
   control: ParsedControl;
+  /** nsbind-init's path with `init: true`. */
+  init: string | undefined;
 }
 
 const KEYS = new Set([
@@ -122,9 +144,11 @@ const KEYS = new Set([
   'uid',
   'gid',
   'killOnParentDeath',
+  'keepCredentials',
   'setsid',
   'stdio',
   ...CONTROL_KEYS,
+  'init',
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -191,17 +215,35 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
+    keepCredentials: keepCredentials(o.keepCredentials, join),
     uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
-    killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
+    killOnParentDeath: deathSignal(o.killOnParentDeath),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
     control: parseControl(o),
+    init: parseInit(o.init, create),
   };
 }
 
 function option<T>(value: unknown, name: string, parse: (v: unknown, name: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value, name);
+}
+
+function keepCredentials(value: unknown, join: Map<NamespaceType, unknown>): boolean {
+  const keep = flag(value, 'options.keepCredentials');
+  if (keep && !join.has('user'))
+    throw new TypeError('options.keepCredentials needs a user namespace to join: give options.join.user');
+  return keep;
+}
+
+function deathSignal(value: unknown): number {
+  if (typeof value === 'string') {
+    if (!Object.hasOwn(constants.signals, value) || value === 'SIGSTOP')
+      throw new TypeError(`options.killOnParentDeath: unknown signal ${validate.describe(value)}`);
+    return constants.signals[value as NodeJS.Signals];
+  }
+  return flag(value, 'options.killOnParentDeath') ? constants.signals.SIGKILL : 0;
 }
 
 function flag(value: unknown, name: string): boolean {

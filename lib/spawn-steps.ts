@@ -107,6 +107,12 @@ export const STEPS = {
   pipe: { syscall: 'pipe2' },
   devnull: { syscall: 'open', path: () => '/dev/null' },
   stack: { syscall: 'mmap' },
+  init: {
+    syscall: (f) => (f.pid > 0 ? 'execveat' : 'open'),
+    path: (f) => f.request.init,
+    hint: () =>
+      "nsbind-init, the minimal init that runs as pid 1, ships beside nsbind's native addon: reinstall nsbind, or rebuild it (npm rebuild nsbind).",
+  },
   'save:pid': {
     syscall: 'open',
     path: () => '/proc/thread-self/ns/pid_for_children',

@@ -1,7 +1,6 @@
 // spawn: start a program in new and/or joined namespaces — the clone path.
 // The child is cloned with CLONE_VM (no copy of this process, whatever its
 // size) and sets itself up with async-signal-safe code in native/spawn.c.
-import { constants } from 'node:os';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
 import { NamespaceError } from './errors.js';
@@ -78,13 +77,15 @@ export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawn
       loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
+      keepCredentials: parsed.keepCredentials,
       uid: parsed.uid,
       gid: parsed.gid,
-      pdeathsig: parsed.killOnParentDeath ? constants.signals.SIGKILL : 0,
+      pdeathsig: parsed.killOnParentDeath,
       stdio: parsed.stdio.map(stdio),
       setgroups: parsed.setgroups === 'deny' ? 'deny' : undefined,
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
+      init: parsed.init,
     };
     return start(request);
   } finally {

@@ -95,6 +95,7 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
     this.spawnfile = info.spawnfile;
     this.spawnargs = info.spawnargs;
     const outputs = stdio.slice(1).filter((s): s is Readable => s !== null);
+    process.nextTick(() => this.#emit('spawn')); // before an abort of an aborted signal, as child_process
     const stopControl = this.#control(info.control);
     this.exited = exited.then((reaped) => {
       this.#running = false;
@@ -113,7 +114,6 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
       this.#emit('close', status.code, status.signal);
       return status;
     });
-    process.nextTick(() => this.#emit('spawn'));
   }
 
   /**

@@ -49,6 +49,7 @@
 #define STACK_SIZE (128 * 1024)
 #define GUARD_SIZE 4096
 #define SHELL "/bin/sh"
+#define INIT_FD_DIGITS 16
 
 #define NSB_STEP_NAME(id, name) [NSB_STEP_##id] = name,
 const char *const nsb_step_names[NSB_STEP_COUNT] = {NSB_STEPS(NSB_STEP_NAME)};
@@ -73,14 +74,16 @@ struct kernel_sigaction {
  * plus sh_argv, an area of the child's mapping that only the child writes. */
 struct child {
   const struct nsb_spawn_request *req;
-  const int *src; /* child fd i <- parent fd src[i], for i < req->nstdio */
-  int err_fd;     /* write end of the error pipe; it and sync_fd lie above every fd in src */
-  int err_read;   /* the error pipe's read end, which only the parent may hold */
-  int sync_fd;    /* read end of the go-ahead pipe (new user namespace), or -1 */
-  int sync_write; /* its write end, which only the parent may hold, or -1 */
-  pid_t ppid;     /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
-  int max_fd;     /* for the close-on-exec sweep when close_range(2) is missing */
-  char **sh_argv; /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+  const int *src;   /* child fd i <- parent fd src[i], for i < req->nstdio */
+  int err_fd;       /* write end of the error pipe; it and sync_fd lie above every fd in src */
+  int err_read;     /* the error pipe's read end, which only the parent may hold */
+  int sync_fd;      /* read end of the go-ahead pipe (new user namespace), or -1 */
+  int sync_write;   /* its write end, which only the parent may hold, or -1 */
+  pid_t ppid;       /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
+  int max_fd;       /* for the close-on-exec sweep when close_range(2) is missing */
+  char **sh_argv;   /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+  int init_fd;      /* O_PATH fd of req->init, or -1 */
+  char **init_argv; /* "nsbind-init", err_fd's number, file, argv[0], …, NULL */
   const struct nsb_loopback *loopback; /* the request that brings lo up, or NULL */
 };
 
@@ -168,7 +171,7 @@ CHILD static void child_join(const struct child *c, const int *join_fd) {
   if (user >= 0) {
     long r = SYS(SYS_setns, join_fd[user], CLONE_NEWUSER);
     if (r < 0) child_fail(c, NSB_STEP_SETNS, r, CLONE_NEWUSER);
-    if (q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become root of the joined namespace */
+    if (!q->keep_credentials && q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become its root */
       SYS(SYS_setgroups, 0, 0);
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresgid, 0, 0, 0));
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresuid, 0, 0, 0));
@@ -217,6 +220,12 @@ CHILD static long child_execve(const struct child *c, const char *path) {
     SYS(SYS_execve, SHELL, c->sh_argv, q->envp);
   }
   return r;
+}
+
+/* nsbind-init in place of the program, keeping the error pipe open for its report of the program's exec. */
+CHILD __attribute__((noreturn)) static void child_exec_init(const struct child *c) {
+  TRY(NSB_STEP_INIT, SYS(SYS_fcntl, c->err_fd, F_SETFD, 0));
+  child_fail(c, NSB_STEP_INIT, SYS(SYS_execveat, c->init_fd, "", c->init_argv, c->req->envp, AT_EMPTY_PATH), 0);
 }
 
 /* execvp-like lookup without allocation: each candidate path is built in this frame. */
@@ -303,6 +312,7 @@ CHILD static int child_main(void *arg) {
   }
   uint64_t none = 0;
   SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+  if (c->init_fd >= 0) child_exec_init(c);
   child_exec(c);
 }
 
@@ -388,7 +398,8 @@ struct parent {
   int devnull;
   int restore; /* the calling thread's pid_for_children, while it joins another */
   int pidfd;
-  char *area; /* guard page, stack, then the child-only sh_argv */
+  int init;   /* O_PATH fd of nsbind-init */
+  char *area; /* guard page, stack, the child-only sh_argv, then init's argv */
   size_t area_size;
   int src[NSB_MAX_STDIO]; /* child fd i <- src[i] */
 };
@@ -514,7 +525,7 @@ static pid_t clone_child(const struct nsb_spawn_request *q, struct parent *p, st
 }
 
 int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
-  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, MAP_FAILED, 0, {0}};
+  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, MAP_FAILED, 0, {0}};
   struct report rep;
   int r;
   res->pid = -1;
@@ -543,10 +554,15 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
     goto out;
   }
   if ((r = open_stdio(q, &p, res, floor)) < 0) goto out;
+  if (q->init && (r = p.init = place(open(q->init, O_PATH | O_CLOEXEC), floor)) < 0) {
+    res->step = NSB_STEP_INIT;
+    goto out;
+  }
 
   int argc = 0;
   while (q->argv[argc]) argc++;
-  p.area_size = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
+  size_t init_argv = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
+  p.area_size = init_argv + ((size_t)argc + 4) * sizeof(char *) + INIT_FD_DIGITS;
   p.area = mmap(NULL, p.area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (p.area == MAP_FAILED) {
     r = -errno;
@@ -558,6 +574,13 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   sh_argv[0] = SHELL;
   for (int i = 1; i < argc; i++) sh_argv[i + 1] = q->argv[i];
   sh_argv[argc > 1 ? argc + 1 : 2] = NULL;
+  char **init = (char **)(p.area + init_argv);
+  char *digits = (char *)(init + argc + 4);
+  snprintf(digits, INIT_FD_DIGITS, "%d", p.err[1]);
+  init[0] = "nsbind-init";
+  init[1] = digits;
+  init[2] = (char *)q->file;
+  for (int i = 0; i <= argc; i++) init[i + 3] = q->argv[i];
 
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
@@ -575,6 +598,8 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
       .loopback = q->loopback ? &loopback : NULL,
+      .init_fd = p.init,
+      .init_argv = init,
   };
   pid_t pid = clone_child(q, &p, (struct child *)&c, res, floor, &r);
   if (pid < 0) goto out;
@@ -609,6 +634,7 @@ out:
   close_stdio(q, &p, r < 0 ? res->stdio : NULL);
   close_fd(&p.pidfd);
   close_fd(&p.restore);
+  close_fd(&p.init);
   for (int i = 0; i < 2; i++) {
     close_fd(&p.err[i]);
     close_fd(&p.sync[i]);

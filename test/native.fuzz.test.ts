@@ -5,6 +5,7 @@
 // value (close(undefined) closing fd 0), or an fd left over.
 import { fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, NAMESPACE_TYPES } from '../lib/index.js';
@@ -122,11 +123,17 @@ function request(): fc.Arbitrary<unknown> {
     root: or(fc.constantFrom(undefined, '/nonexistent')),
     cwd: or(fc.constantFrom(undefined, '/', '/nonexistent')),
     setsid: or(fc.boolean()),
+    keepCredentials: or(fc.constantFrom(undefined, true, false)),
     uid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31, 2 ** 32 - 2)),
     gid: or(fc.constantFrom(undefined, 0, 65534, 2 ** 31)),
     pdeathsig: or(fc.constantFrom(0, 9)),
-    stdio: or(fc.array(fc.constantFrom<unknown>('devnull', 'pipe:read', 'pipe:write', 0, 1, 2, 999), { maxLength: 4 })),
+    stdio: or(
+      fc.array(fc.constantFrom<unknown>('devnull', 'pipe:read', 'pipe:write', 'socketpair', 0, 1, 2, 999), {
+        maxLength: 4,
+      }),
+    ),
     uidMap: or(fc.constantFrom(undefined, '0 0 1\n', 'x'.repeat(5000))),
+    init: or(fc.constantFrom(undefined, '/nonexistent', join(dirname(native.path), 'nsbind-init'))),
   });
   return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
 }
@@ -166,6 +173,17 @@ const CATALOG: Record<string, Fuzz> = {
     args: args(
       fc.oneof({ weight: 10, arbitrary: request() }, { weight: 1, arbitrary: fc.constant(throwingGetter) }),
       fc.oneof({ weight: 10, arbitrary: fc.constant(() => {}) }, { weight: 1, arbitrary: hostile() }),
+    ),
+    runs: SPAWN_RUNS,
+  },
+  // waits here for each child (which is reaped before it returns), feeding it input, with a timeout
+  spawnSync: {
+    args: args(
+      request(),
+      orHostile(new Uint8Array(0), Buffer.from('input')),
+      orHostile(0, 50),
+      orHostile(0, 1024),
+      orHostile(9, 15),
     ),
     runs: SPAWN_RUNS,
   },
