@@ -29,6 +29,7 @@ extern "C" {
   X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                   \
   X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                \
   X(STACK, "stack")       /* parent: the child's stack and scratch area */                                 \
+  X(INIT, "init")         /* opening nsbind-init (the parent, O_PATH), exec'ing it (the child) */          \
   X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                          \
   X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                      \
   X(CLONE, "clone")                                                                                        \
@@ -44,6 +45,8 @@ extern "C" {
   X(SETHOSTNAME, "sethostname")                                                                            \
   X(SETDOMAINNAME, "setdomainname")                                                                        \
   X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                   \
+  /* sandbox: */                                                                                           \
+  X(LOOPBACK, "loopback") /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */   \
   X(CHROOT, "chroot")                                                                                      \
   X(MOUNT_PROC, "mount:/proc")                                                                             \
   X(MOUNT_SYS, "mount:/sys")                                                                               \
@@ -72,6 +75,7 @@ enum nsb_stdio_kind {
   NSB_STDIO_DEVNULL,    /* /dev/null, read-write */
   NSB_STDIO_PIPE_READ,  /* a new pipe the child reads; the parent gets the write end */
   NSB_STDIO_PIPE_WRITE, /* a new pipe the child writes; the parent gets the read end */
+  NSB_STDIO_SOCKETPAIR, /* a new AF_UNIX stream socketpair (duplex, as child_process's fd 3+ 'pipe') */
 };
 
 struct nsb_stdio {
@@ -101,13 +105,17 @@ struct nsb_spawn_request {
   const char *root;          /* chroot */
   int mount_proc;
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
+  /* sandbox: */
+  int loopback; /* bring lo up in the new network namespace (needs CLONE_NEWNET) */
   const char *cwd;
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */
   gid_t gid;                     /* (gid_t)-1: unchanged */
+  int keep_credentials;          /* a joined user namespace: keep uid and gid (nsenter --preserve-credentials) */
   int pdeathsig;                 /* 0: none */
   const struct nsb_stdio *stdio; /* child fd i is made of stdio[i] */
   int nstdio;
+  const char *init; /* nsbind-init's path, or NULL: exec'd in place of the program, which it forks (pid 1) */
   /* parent-side writes while the child waits (new user namespace) */
   const char *setgroups; /* "deny" or NULL */
   const char *uid_map;
