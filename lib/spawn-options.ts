@@ -2,7 +2,8 @@
 // is opened or cloned.
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
-import { native } from './native.js';
+import { type NativeMount, native } from './native.js';
+import { type Mount, parseMounts } from './spawn-mounts.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -44,8 +45,14 @@ export interface SpawnOptions {
   loopback?: boolean;
   /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
   propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
-  /** chroot(2) into this directory before exec. */
+  /** chroot(2) into this directory before exec; with `mounts`, the base of the new root (bound, not a chroot). */
   root?: string;
+  /**
+   * A sandbox: the child's root is built from nothing (a fresh tmpfs, or `root`) with these, in order,
+   * then pivot_root into it; nothing of the host is visible but what they put there. Implies a new
+   * mount namespace.
+   */
+  mounts?: readonly Mount[];
   /** Clock offsets in seconds for a new time namespace (implies one). */
   timeOffsets?: { monotonic?: number; boottime?: number };
   /** Working directory (after `root`). */
@@ -83,6 +90,8 @@ export interface ParsedSpawn {
   loopback: boolean;
   propagation: 'private' | 'slave' | 'shared' | 'unchanged';
   root: string | undefined;
+  /** A new root built from these; undefined: none. */
+  mounts: NativeMount[] | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
   /** Absent: unchanged. */
@@ -107,6 +116,7 @@ const KEYS = new Set([
   'loopback',
   'propagation',
   'root',
+  'mounts',
   'timeOffsets',
   'cwd',
   'env',
@@ -134,6 +144,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
   ];
   const env = environment(o.env);
   const create = namespaces(o);
+  const mounts = parseMounts(o, create);
   const join = joins(o.join, create);
   const userMaps = maps(o, create);
   const uts = (key: 'hostname' | 'domainname') =>
@@ -180,6 +191,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     loopback,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
+    mounts,
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
     uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),

@@ -13,6 +13,7 @@ import { LIBRARY, type Remedies, stepError } from './spawn-steps.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
+export type { Mount } from './spawn-mounts.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 
 const PROPAGATION = { private: 1 << 18, slave: 1 << 19, shared: 1 << 20, unchanged: 0 } as const;
@@ -56,6 +57,8 @@ export function spawnWith(
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
       loopback: parsed.loopback,
+      newRoot: parsed.mounts !== undefined,
+      mounts: parsed.mounts,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
       uid: parsed.uid,
