@@ -20,6 +20,14 @@ export {
 } from './constants.js';
 export { describeNamespace, type NamespaceDescription } from './describe.js';
 export { type ErrorContext, NamespaceError, NamespaceRestoreError } from './errors.js';
+export {
+  type ExecFileError,
+  type ExecFileOptions,
+  type ExecFilePromise,
+  type ExecFileResult,
+  execFile,
+} from './exec-file.js';
+export type { OutputOptions } from './exec-options.js';
 export { namespaceLimits } from './limits.js';
 export { type ListOptions, listNamespaces, type NamespaceInfo } from './list.js';
 export { type MountNamespaceInfo, Namespace, type NamespaceFileOptions } from './namespace.js';
@@ -57,7 +65,8 @@ export { persist, release } from './persist.js';
 export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
 export { socketNamespace } from './socket-at.js';
-export { type IdMapEntry, type Mount, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
-export { type ExitStatus, Subprocess } from './subprocess.js';
+export { type ControlOptions, type IdMapEntry, type Mount, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
+export { type SpawnSyncOptions, type SpawnSyncResult, spawnSync } from './spawn-sync.js';
+export { type ExitStatus, Subprocess, type SubprocessEvents } from './subprocess.js';
 export { unshare } from './unshare.js';
 export { type NamespaceTargets, withNamespaces } from './with-namespaces.js';

@@ -1,9 +1,7 @@
 // spawn: start a program in new and/or joined namespaces — the clone path.
 // The child is cloned with CLONE_VM (no copy of this process, whatever its
 // size) and sets itself up with async-signal-safe code in native/spawn.c.
-import { Socket } from 'node:net';
-import { constants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
@@ -14,6 +12,7 @@ import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
 export type { Mount } from './spawn-mounts.js';
+export type { ControlOptions } from './spawn-control.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 
 const PROPAGATION = { private: 1 << 18, slave: 1 << 19, shared: 1 << 20, unchanged: 0 } as const;
@@ -36,11 +35,31 @@ export function spawnWith(
   options?: SpawnOptions,
 ): Subprocess {
   const parsed = parseSpawn(file, args, options);
-  const opened: Namespace[] = [];
   let pipes: number[] = [];
   try {
     let onExit!: (status: NativeExitStatus) => void;
     const exited = new Promise<NativeExitStatus>((resolve) => (onExit = resolve));
+    const result = withRequest(parsed, (request) => native.spawn(request, onExit));
+    if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
+    pipes = result.stdio;
+    const child = new Subprocess(result.pid, result.pidfd, streams(pipes), exited, {
+      spawnfile: parsed.file,
+      spawnargs: parsed.argv,
+      control: parsed.control,
+      namespaces: [...parsed.create],
+      joined: [...parsed.join.keys()],
+    });
+    pipes = [];
+    return child;
+  } finally {
+    for (const fd of pipes) if (fd >= 0) native.close(fd);
+  }
+}
+
+/** `start` on the native request for a parsed spawn (spawn's, spawnSync's); the join targets it opened are closed after. */
+export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawnRequest) => T): T {
+  const opened: Namespace[] = [];
+  try {
     const request: NativeSpawnRequest = {
       file: parsed.file,
       argv: parsed.argv,
@@ -61,23 +80,19 @@ export function spawnWith(
       mounts: parsed.mounts,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
+      keepCredentials: parsed.keepCredentials,
       uid: parsed.uid,
       gid: parsed.gid,
-      pdeathsig: parsed.killOnParentDeath ? constants.signals.SIGKILL : 0,
+      pdeathsig: parsed.killOnParentDeath,
       stdio: parsed.stdio.map(stdio),
       setgroups: parsed.setgroups === 'deny' ? 'deny' : undefined,
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
+      init: parsed.init,
     };
-    const result = native.spawn(request, onExit);
-    if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
-    pipes = result.stdio;
-    const child = new Subprocess(result.pid, result.pidfd, streams(pipes), exited);
-    pipes = [];
-    return child;
+    return start(request);
   } finally {
     for (const ns of opened) ns.close();
-    for (const fd of pipes) if (fd >= 0) native.close(fd);
   }
 }
 
@@ -104,17 +119,20 @@ function atStep<T>(step: string, open: () => T): T {
   }
 }
 
-/** Child fd i: a pipe made natively for 'pipe' (its read end the child's for stdin), /dev/null, or a parent fd. */
+/**
+ * Child fd i: for 'pipe' a pipe made natively (its read end the child's for stdin) or, from fd 3 on,
+ * a socketpair; /dev/null, or a parent fd.
+ */
 function stdio(entry: ParsedSpawn['stdio'][number], i: number): NativeStdio {
-  if (entry === 'pipe') return i === 0 ? 'pipe:read' : 'pipe:write';
+  if (entry === 'pipe') return i === 0 ? 'pipe:read' : i < 3 ? 'pipe:write' : 'socketpair';
   if (entry === 'ignore') return 'devnull';
   return entry === 'inherit' ? i : (entry as number);
 }
 
-function streams(pipes: number[]): [Writable | null, Readable | null, Readable | null] {
-  const socket = (i: number) => {
-    const fd = pipes[i];
-    return fd === undefined || fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 });
-  };
-  return [socket(0), socket(1), socket(2)];
+/** child.stdio: a stream on each pipe end made for the parent, null elsewhere. */
+function streams(pipes: number[]): (Writable | Readable | Duplex | null)[] {
+  if (!pipes.some((fd) => fd >= 0)) return pipes.map(() => null);
+  // loaded only for pipes: node:net and its streams are most of a short CLI run's start-up otherwise
+  const { Socket } = require('node:net') as typeof import('node:net');
+  return pipes.map((fd, i) => (fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2 })));
 }

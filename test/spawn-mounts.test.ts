@@ -214,6 +214,15 @@ describe('spawn mounts: what each entry makes', () => {
   });
 });
 
+describe('spawn mounts: with init', () => {
+  it('init: true runs nsbind-init as pid 1 in the sandbox, as bwrap has an init of its own', async () => {
+    const out = await output(
+      spawn('/bin/sh', ['-c', 'cat /proc/1/comm; echo $$'], { ...options(USER, WITH_PROC), init: true }),
+    );
+    expect(out).toMatchObject({ code: 0, stdout: 'nsbind-init\n2\n', stderr: '' });
+  });
+});
+
 describe('spawn mounts: failures', () => {
   it('a missing source: step mount:<target>, naming the source; no child, no mount left', () => {
     const absent = join(scratch, 'absent');
