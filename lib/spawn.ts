@@ -11,8 +11,17 @@ import { LIBRARY, type Remedies, stepError } from './spawn-steps.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
-export type { Mount } from './spawn-mounts.js';
 export type { ControlOptions } from './spawn-control.js';
+export type {
+  BindMount,
+  DevMount,
+  DirMount,
+  FileMount,
+  Mount,
+  ProcMount,
+  SymlinkMount,
+  TmpfsMount,
+} from './spawn-mounts.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 
 const PROPAGATION = { private: 1 << 18, slave: 1 << 19, shared: 1 << 20, unchanged: 0 } as const;

@@ -49,7 +49,8 @@ struct mount_attr_ {
 struct build {
   long base; /* the new root, stacked on the old one */
   char path[NSB_MOUNT_PATH_MAX];
-  int stage; /* enum nsb_mount_stage of the last failure */
+  int stage;        /* enum nsb_mount_stage of the last failure */
+  unsigned parents; /* the mode of the directories made above the current target */
 };
 
 #define FAIL_AT(b, s, r) ((b)->stage = (s), (r))
@@ -78,7 +79,7 @@ CHILD static long resolve(const struct build *b, const char *path, uint64_t flag
 }
 
 /* b->path <- target without its leading '/'; the directories above it made
- * (mode 0755) where missing, each looked up inside the new root. Returns the
+ * (b->parents) where missing, each looked up inside the new root. Returns the
  * fd of the directory that holds the last component, *name that component. */
 CHILD static long parent_dir(struct build *b, const char *target, const char **name) {
   size_t n = slen(target);
@@ -92,7 +93,7 @@ CHILD static long parent_dir(struct build *b, const char *target, const char **n
     *p = 0;
     long next = resolve(b, b->path, O_DIRECTORY);
     if (next == -ENOENT) {
-      long r = SYS(SYS_mkdirat, dir, component, DIR_MODE);
+      long r = SYS(SYS_mkdirat, dir, component, b->parents);
       if (r < 0 && r != -EEXIST) return FAIL_AT(b, NSB_MOUNT_AT_MKDIR, drop(dir, r));
       next = resolve(b, b->path, O_DIRECTORY);
     }
@@ -287,6 +288,9 @@ CHILD static long make_file(struct build *b, const struct nsb_mount *m) {
 }
 
 CHILD static long one(struct build *b, const struct nsb_mount *m) {
+  /* as bwrap: the directories made above an entry with a mode are closed to those it is closed to */
+  int moded = m->type == NSB_MOUNT_TMPFS || m->type == NSB_MOUNT_DIR || m->type == NSB_MOUNT_FILE;
+  b->parents = DIR_MODE & ~(moded && !(m->mode & 0070) ? 0050u : 0) & ~(moded && !(m->mode & 0007) ? 0005u : 0);
   switch (m->type) {
     case NSB_MOUNT_BIND:
       return bind_mount(b, m);

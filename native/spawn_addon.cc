@@ -57,10 +57,10 @@ class Request {
            Optional("domainname", &q.domainname) && Int("propagation", 0, INT32_MAX, &q.propagation) &&
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
            OptionalFlag("loopback", &q.loopback) && OptionalFlag("newRoot", &q.new_root) && Mounts() &&
-           Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) &&
-           Id("uid", &q.uid) && Id("gid", &q.gid) && OptionalFlag("keepCredentials", &q.keep_credentials) &&
-           Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
-           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Optional("init", &q.init);
+           Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
+           OptionalFlag("keepCredentials", &q.keep_credentials) && Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() &&
+           Optional("setgroups", &q.setgroups) && Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) &&
+           Optional("init", &q.init);
   }
 
   nsb_spawn_request q{};
