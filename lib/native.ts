@@ -139,6 +139,23 @@ export interface SpawnLimits {
   readonly stdio: number;
   /** Bytes in one uid_map or gid_map write (the kernel takes less than a page). */
   readonly idMap: number;
+  /** Entries of a sandbox's mounts. */
+  readonly mounts: number;
+}
+
+/** struct nsb_mount (native/sandbox_mounts.h): one entry of a sandbox's mounts. */
+export interface NativeMount {
+  type: 'bind' | 'tmpfs' | 'proc' | 'dev' | 'dir' | 'symlink' | 'file';
+  target: string;
+  /** bind: a path as this process sees it; symlink: the link's text. */
+  source?: string;
+  readonly?: boolean;
+  devices?: boolean;
+  mode?: number;
+  /** tmpfs: bytes. */
+  size?: number;
+  /** file: its contents. */
+  data?: Uint8Array;
 }
 
 /**
@@ -169,6 +186,9 @@ export interface NativeSpawnRequest {
   mountSys: boolean;
   /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
   loopback?: boolean | undefined;
+  /** Build a new root from `mounts` (on a bind of `root` if given, else a tmpfs) and pivot_root into it. */
+  newRoot?: boolean | undefined;
+  mounts?: NativeMount[] | undefined;
   keepCredentials?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;

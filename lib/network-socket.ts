@@ -114,10 +114,16 @@ export function connect(ctx: SocketContext, options: unknown): net.Socket {
   if (typeof o.path === 'string') return connectUnix(ctx, o.path, o);
   if (o.path !== undefined && o.path !== null) throw new TypeError('options.path must be a string');
   const port = portNumber(typeof o.port === 'string' && /^\d+$/.test(o.port) ? Number(o.port) : o.port, 'options.port');
-  const host = o.host === undefined || o.host === null ? 'localhost' : validate.text(o.host, 'options.host');
-  const literal = net.isIP(host);
   const wanted = o.family === undefined || o.family === null ? 0 : validate.integer(o.family, 'options.family', 0, 6);
   if (wanted !== 0 && wanted !== 4 && wanted !== 6) throw new RangeError('options.family must be 0, 4 or 6');
+  // no host: localhost, which is the loopback address; taken as such, since a lookup needs privilege (lookup.ts)
+  const host =
+    o.host === undefined || o.host === null
+      ? wanted === 6
+        ? '::1'
+        : '127.0.0.1'
+      : validate.text(o.host, 'options.host');
+  const literal = net.isIP(host);
   if (literal && wanted && literal !== wanted)
     throw new RangeError(`options.host ${host} is not an IPv${wanted} address`);
   // the socket's family must be chosen before a name is resolved: the host's, the one asked for, else IPv4

@@ -503,6 +503,15 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       mountProc: or(fc.boolean()),
       mountSys: or(fc.boolean()),
       loopback: or(fc.boolean()),
+      mounts: or(
+        fc.constantFrom(
+          [{ type: 'tmpfs', target: '/t' }],
+          [
+            { type: 'bind', source: '/usr', target: '/usr', readonly: true },
+            { type: 'symlink', source: 'usr/bin', target: '/bin' },
+          ],
+        ),
+      ),
       keepCredentials: or(fc.boolean()),
       propagation: or(fc.constantFrom('private', 'slave', 'shared', 'unchanged')),
       root: or(fc.constantFrom('/', '/nonexistent', scratch)),
