@@ -6,6 +6,10 @@ import { load } from './loader.js';
 export type RawNs = [fd: number, type: number, dev: number, ino: number];
 /** [fd or -1, nr_mounts, mnt_ns_id, type, dev, ino] from NS_MNT_GET_{INFO,NEXT,PREV}. */
 export type RawMntInfo = [fd: number, nrMounts: number, mntNsId: bigint, type: number, dev: number, ino: number];
+/** A mount point file: created by this call (1) or there before (0), st_dev, st_ino. */
+export type RawFile = [created: 0 | 1, dev: number, ino: number];
+/** [-errno, the system call that failed]. */
+export type MountFailure = [errno: Errno, syscall: string];
 /** A negative errno. */
 export type Errno = number;
 
@@ -67,14 +71,19 @@ export interface NativeBinding {
   errnoName(errno: number): [name: string, description: string] | undefined;
   /** getpwuid_r: the user name of uid, if the C library knows one. */
   userName(uid: number): string | undefined;
-  /** Bind-mount the namespace open on fd (via /proc/self/fd/FD) onto target. */
-  bindNs(fd: number, target: string): 0 | Errno;
-  /** umount2(target, MNT_DETACH). */
-  umountDetach(target: string): 0 | Errno;
+  /** open(path, O_PATH | O_DIRECTORY): the directory a mount point is named in (resolved once). */
+  openDir(path: string): number;
+  /**
+   * Bind-mount the namespace open on nsFd (-1: a new network namespace, made on a short-lived thread)
+   * onto `name` in dirFd, created (mode 0) unless it exists and `exclusive` is false; never a symlink.
+   */
+  persistAt(nsFd: number, dirFd: number, name: string, exclusive: boolean): RawFile | MountFailure;
+  /** Unmount `name` in dirFd (not followed) if it is the root of a namespace file's bind mount: the file it covered. */
+  releaseAt(dirFd: number, name: string): RawFile | MountFailure;
+  /** unlinkat(dirFd, name); unless dev and ino are -1, only if it is still that file (else -ESTALE). */
+  unlinkAt(dirFd: number, name: string, dev: number, ino: number): 0 | Errno;
   /** As `ip netns add` prepares /run/netns: a shared mount point in its own peer group (under flock). */
   makeSharedMountpoint(dir: string): 0 | Errno;
-  /** unshare(CLONE_NEWNET) on a new short-lived thread and bind its net namespace onto target. */
-  bindNewNetns(target: string): 0 | Errno;
   /**
    * socket(domain, type|SOCK_CLOEXEC, protocol) inside the network namespace open on netFd, made by a
    * short-lived clone that joins it (first joining userFd, the owning user namespace, if joining is refused
@@ -148,6 +157,9 @@ export interface NativeSpawnRequest {
   root?: string | undefined;
   mountProc: boolean;
   mountSys: boolean;
+  /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
+  loopback?: boolean | undefined;
+  keepCredentials?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;
   /** Absent: unchanged. */

@@ -1,5 +1,6 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
+import { constants } from 'node:os';
 import type { Stream } from 'node:stream';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
@@ -44,6 +45,8 @@ export interface SpawnOptions extends ControlOptions {
    * the network devices of the child's network namespace, as `ip netns exec` arranges it.
    */
   mountSys?: boolean;
+  /** New network namespace: bring `lo` up in it before exec (as `ip link set lo up`): 127.0.0.1 and ::1 work at once. */
+  loopback?: boolean;
   /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
   propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
   /** chroot(2) into this directory before exec. */
@@ -56,12 +59,20 @@ export interface SpawnOptions extends ControlOptions {
   env?: Record<string, string | undefined>;
   /** argv[0] for the program (default: `file`). */
   argv0?: string;
+  /**
+   * Joining a user namespace (join.user): keep your uid and gid, as that namespace maps them,
+   * instead of becoming its root (`nsenter --preserve-credentials`).
+   */
+  keepCredentials?: boolean;
   /** setresuid(2) to this uid before exec (inside the child's user namespace). */
   uid?: number;
   /** setresgid(2) to this gid before exec. */
   gid?: number;
-  /** SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG). */
-  killOnParentDeath?: boolean;
+  /**
+   * Signal the child when the thread that spawned it exits (PR_SET_PDEATHSIG): SIGKILL for
+   * true, or the signal named (as `unshare --kill-child=SIGNAL`).
+   */
+  killOnParentDeath?: boolean | NodeJS.Signals;
   /** Start a new session (setsid). */
   setsid?: boolean;
   /**
@@ -93,14 +104,17 @@ export interface ParsedSpawn {
   domainname: string | undefined;
   mountProc: boolean;
   mountSys: boolean;
+  loopback: boolean;
   propagation: 'private' | 'slave' | 'shared' | 'unchanged';
   root: string | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
+  keepCredentials: boolean;
   /** Absent: unchanged. */
   uid: number | undefined;
   gid: number | undefined;
-  killOnParentDeath: boolean;
+  /** The signal number; 0: none. */
+  killOnParentDeath: number;
   setsid: boolean;
   /** 'pipe', 'inherit', 'ignore' or a parent fd, per child fd. */
   stdio: ('pipe' | 'inherit' | 'ignore' | number)[];
@@ -120,6 +134,7 @@ const KEYS = new Set([
   'domainname',
   'mountProc',
   'mountSys',
+  'loopback',
   'propagation',
   'root',
   'timeOffsets',
@@ -129,6 +144,7 @@ const KEYS = new Set([
   'uid',
   'gid',
   'killOnParentDeath',
+  'keepCredentials',
   'setsid',
   'stdio',
   ...CONTROL_KEYS,
@@ -179,6 +195,9 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
       );
     }
   }
+  const loopback = flag(o.loopback, 'options.loopback');
+  if (loopback && !create.has('net'))
+    throw new TypeError("options.loopback needs a new network namespace: add 'net' to options.namespaces");
   return {
     file: program,
     argv,
@@ -191,13 +210,15 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     domainname: uts('domainname'),
     mountProc,
     mountSys,
+    loopback,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
+    keepCredentials: keepCredentials(o.keepCredentials, join),
     uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
-    killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
+    killOnParentDeath: deathSignal(o.killOnParentDeath),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
     control: parseControl(o),
@@ -207,6 +228,22 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
 
 function option<T>(value: unknown, name: string, parse: (v: unknown, name: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value, name);
+}
+
+function keepCredentials(value: unknown, join: Map<NamespaceType, unknown>): boolean {
+  const keep = flag(value, 'options.keepCredentials');
+  if (keep && !join.has('user'))
+    throw new TypeError('options.keepCredentials needs a user namespace to join: give options.join.user');
+  return keep;
+}
+
+function deathSignal(value: unknown): number {
+  if (typeof value === 'string') {
+    if (!Object.hasOwn(constants.signals, value) || value === 'SIGSTOP')
+      throw new TypeError(`options.killOnParentDeath: unknown signal ${validate.describe(value)}`);
+    return constants.signals[value as NodeJS.Signals];
+  }
+  return flag(value, 'options.killOnParentDeath') ? constants.signals.SIGKILL : 0;
 }
 
 function flag(value: unknown, name: string): boolean {

@@ -1,8 +1,6 @@
 // spawn: start a program in new and/or joined namespaces — the clone path.
 // The child is cloned with CLONE_VM (no copy of this process, whatever its
 // size) and sets itself up with async-signal-safe code in native/spawn.c.
-import { Socket } from 'node:net';
-import { constants } from 'node:os';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
 import { NamespaceError } from './errors.js';
@@ -76,11 +74,13 @@ export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawn
       root: parsed.root,
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
+      loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
+      keepCredentials: parsed.keepCredentials,
       uid: parsed.uid,
       gid: parsed.gid,
-      pdeathsig: parsed.killOnParentDeath ? constants.signals.SIGKILL : 0,
+      pdeathsig: parsed.killOnParentDeath,
       stdio: parsed.stdio.map(stdio),
       setgroups: parsed.setgroups === 'deny' ? 'deny' : undefined,
       uidMap: parsed.uidMap,
@@ -128,5 +128,8 @@ function stdio(entry: ParsedSpawn['stdio'][number], i: number): NativeStdio {
 
 /** child.stdio: a stream on each pipe end made for the parent, null elsewhere. */
 function streams(pipes: number[]): (Writable | Readable | Duplex | null)[] {
+  if (!pipes.some((fd) => fd >= 0)) return pipes.map(() => null);
+  // loaded only for pipes: node:net and its streams are most of a short CLI run's start-up otherwise
+  const { Socket } = require('node:net') as typeof import('node:net');
   return pipes.map((fd, i) => (fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2 })));
 }

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "loopback.h"
 #include "raw_syscall.h"
 
 #include <errno.h>
@@ -83,6 +84,7 @@ struct child {
   char **sh_argv;   /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
   int init_fd;      /* O_PATH fd of req->init, or -1 */
   char **init_argv; /* "nsbind-init", err_fd's number, file, argv[0], …, NULL */
+  const struct nsb_loopback *loopback; /* the request that brings lo up, or NULL */
 };
 
 /* The child calls no libc function at all (not even memcpy: a sanitizer
@@ -169,7 +171,7 @@ CHILD static void child_join(const struct child *c, const int *join_fd) {
   if (user >= 0) {
     long r = SYS(SYS_setns, join_fd[user], CLONE_NEWUSER);
     if (r < 0) child_fail(c, NSB_STEP_SETNS, r, CLONE_NEWUSER);
-    if (q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become root of the joined namespace */
+    if (!q->keep_credentials && q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become its root */
       SYS(SYS_setgroups, 0, 0);
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresgid, 0, 0, 0));
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresuid, 0, 0, 0));
@@ -286,6 +288,11 @@ CHILD static int child_main(void *arg) {
   if (q->hostname) TRY(NSB_STEP_SETHOSTNAME, SYS(SYS_sethostname, q->hostname, slen(q->hostname)));
   if (q->domainname) TRY(NSB_STEP_SETDOMAINNAME, SYS(SYS_setdomainname, q->domainname, slen(q->domainname)));
   if (q->propagation) TRY(NSB_STEP_PROPAGATION, SYS(SYS_mount, 0, "/", 0, MS_REC | q->propagation, 0));
+  if (c->loopback) {
+    int stage;
+    long r = nsb_loopback_up(c->loopback, &stage);
+    if (r < 0) child_fail(c, NSB_STEP_LOOPBACK, r, stage);
+  }
   if (q->root) {
     TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, q->root));
     if (!q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
@@ -328,7 +335,8 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
   res->step = NSB_STEP_REQUEST;
   if (!q->file || !q->argv || !q->envp || (q->clone_flags & ~CLONE_CREATE) || q->njoin < 0 || q->njoin > NSB_MAX_JOIN ||
       (q->njoin && !q->join) || q->nstdio < 0 || q->nstdio > NSB_MAX_STDIO || (q->nstdio && !q->stdio) ||
-      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)))
+      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)) ||
+      (q->loopback && !(q->clone_flags & CLONE_NEWNET)))
     return -EINVAL;
   for (int i = 0; i < q->njoin; i++) {
     if (q->join[i].fd < 0 || !one_namespace(q->join[i].nstype) || (seen & q->join[i].nstype)) return -EINVAL;
@@ -577,6 +585,8 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
   struct rlimit nofile;
+  struct nsb_loopback loopback;
+  if (q->loopback) nsb_loopback_prepare(&loopback);
   const struct child c = {
       .req = q,
       .src = p.src,
@@ -587,6 +597,7 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
       .ppid = new_pid ? 0 : getpid(),
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
+      .loopback = q->loopback ? &loopback : NULL,
       .init_fd = p.init,
       .init_argv = init,
   };

@@ -45,6 +45,8 @@ extern "C" {
   X(SETHOSTNAME, "sethostname")                                                                            \
   X(SETDOMAINNAME, "setdomainname")                                                                        \
   X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                   \
+  /* sandbox: */                                                                                           \
+  X(LOOPBACK, "loopback") /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */   \
   X(CHROOT, "chroot")                                                                                      \
   X(MOUNT_PROC, "mount:/proc")                                                                             \
   X(MOUNT_SYS, "mount:/sys")                                                                               \
@@ -103,10 +105,13 @@ struct nsb_spawn_request {
   const char *root;          /* chroot */
   int mount_proc;
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
+  /* sandbox: */
+  int loopback; /* bring lo up in the new network namespace (needs CLONE_NEWNET) */
   const char *cwd;
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */
   gid_t gid;                     /* (gid_t)-1: unchanged */
+  int keep_credentials;          /* a joined user namespace: keep uid and gid (nsenter --preserve-credentials) */
   int pdeathsig;                 /* 0: none */
   const struct nsb_stdio *stdio; /* child fd i is made of stdio[i] */
   int nstdio;

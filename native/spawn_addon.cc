@@ -55,7 +55,8 @@ class Request {
            Optional("timensOffsets", &q.timens_offsets) && Joins() && Optional("hostname", &q.hostname) &&
            Optional("domainname", &q.domainname) && Int("propagation", 0, INT32_MAX, &q.propagation) &&
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
-           Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
+           OptionalFlag("loopback", &q.loopback) && Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) &&
+           Id("uid", &q.uid) && Id("gid", &q.gid) && OptionalFlag("keepCredentials", &q.keep_credentials) &&
            Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
            Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Optional("init", &q.init);
   }
@@ -106,6 +107,14 @@ class Request {
     napi_value v;
     bool b;
     if (!Get(key, &v) || !glue::Bool(env_, v, Name(key), &b)) return false;
+    *out = b;
+    return true;
+  }
+  // Absent (undefined): 0.
+  bool OptionalFlag(const char* key, int* out) {
+    napi_value v;
+    bool b = false;
+    if (!Get(key, &v) || (!glue::Is(env_, v, napi_undefined) && !glue::Bool(env_, v, Name(key), &b))) return false;
     *out = b;
     return true;
   }
