@@ -43,7 +43,6 @@ export function toSignal(signal: unknown, name = 'signal'): number {
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
   override readonly name = 'AbortError';
-  // options is ErrorOptions, spelt out: that name needs lib es2022 in every consumer's tsconfig
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
   }
