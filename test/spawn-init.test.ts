@@ -126,6 +126,22 @@ describe('init: true', () => {
     expect(await child.exited).toEqual({ code: 3, signal: null });
   });
 
+  it('runs in a sandbox root built from nothing (mounts: pivot_root), where no nsbind-init exists', async () => {
+    const { stdout } = await execFile('/bin/sh', ['-c', 'echo $$; ls /'], {
+      namespaces: ['user', 'mnt', 'pid'],
+      mapRootUser: true,
+      init: true,
+      mounts: [
+        { type: 'bind', source: '/usr', target: '/usr', readonly: true },
+        { type: 'symlink', source: 'usr/bin', target: '/bin' },
+        { type: 'symlink', source: 'usr/lib', target: '/lib' },
+        { type: 'symlink', source: 'usr/lib64', target: '/lib64' },
+      ],
+      env: { PATH: '/usr/bin' },
+    });
+    expect(stdout).toBe('2\nbin\nlib\nlib64\nusr\n');
+  });
+
   it('needs a new pid namespace and a boolean', () => {
     expect(() => spawn('true', [], { init: true })).toThrow(/needs a new pid namespace/);
     expect(() => spawn('true', [], { ...PID, init: 1 as never })).toThrow(TypeError);
