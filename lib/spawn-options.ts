@@ -23,7 +23,10 @@ export interface IdMapEntry {
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
 
 export interface SpawnOptions extends ControlOptions {
-  /** New namespaces for the child (created with it; a user namespace first). */
+  /**
+   * New namespaces for the child (created with it; a user namespace first). In a new 'pid' namespace
+   * the program is pid 1, which ignores every signal it has no handler for: see `init`.
+   */
   namespaces?: readonly NamespaceType[];
   /** Existing namespaces for the child to join: a handle or a namespace file path. */
   join?: Partial<Record<NamespaceType, Namespace | string>>;
