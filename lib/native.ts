@@ -34,10 +34,20 @@ export interface NativeBinding {
   open(path: string): RawNs | Errno;
   dup(fd: number): RawNs | Errno;
   close(fd: number): 0 | Errno;
+  /**
+   * The fds this binding hands out for nsbind to close (handles, directories, sockets until they are handed on)
+   * are closed at the environment's teardown if still open; disown(fd) hands one on (to Node, or to the caller).
+   */
+  disown(fd: number): void;
   unshare(flags: number): 0 | Errno;
   setns(fd: number, nstype: number): 0 | Errno;
   pidfdOpen(pid: number): number;
   related(fd: number, request: number): RawNs | Errno;
+  /**
+   * A namespace of a child this environment watches, through its pidfd (PIDFD_GET_*_NAMESPACE, Linux 6.11;
+   * viaProc, or an older kernel: /proc/PID/ns, kept only if the child is still there). -ESRCH once reaped.
+   */
+  childNamespace(pidfd: number, nstype: number, forChildren: boolean, viaProc: boolean): RawNs | Errno;
   queryInt(fd: number, request: number, arg: number): number;
   ownerUid(fd: number): number;
   queryU64(fd: number, request: number): bigint | Errno;

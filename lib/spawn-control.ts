@@ -43,7 +43,7 @@ export function toSignal(signal: unknown, name = 'signal'): number {
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
   override readonly name = 'AbortError';
-  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
   }
 }

@@ -284,6 +284,7 @@ const CATALOG: Record<string, Fuzz> = {
   'Namespace.current': fn(Namespace.current, 2),
   'Namespace.ofPid': fn(Namespace.ofPid, 3),
   'Namespace.fromFd': fn(Namespace.fromFd, 1),
+  'Namespace.ofChild': fn(Namespace.ofChild, 4),
   'Pidfd.open': fn(Pidfd.open, 1),
   ...Object.fromEntries(
     [

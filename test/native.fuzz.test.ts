@@ -182,6 +182,9 @@ const CATALOG: Record<string, Fuzz> = {
   setns: { args: args(fdArg(), fc.oneof(hostile(), fc.constantFrom(0, CLONE_NEWNET))) },
   pidfdOpen: { args: args(fc.oneof(hostile(), fc.constant(process.pid))) },
   related: { args: args(fdArg(), requestId()) },
+  childNamespace: {
+    args: args(fdArg(), orHostile(CLONE_NEWNET, CLONE_NEWPID, 0), orHostile(false, true), orHostile(false, true)),
+  },
   queryInt: { args: args(fdArg(), requestId(), fc.oneof(hostile(), fc.nat())) },
   ownerUid: { args: args(fdArg()) },
   queryU64: { args: args(fdArg(), requestId()) },
@@ -233,6 +236,7 @@ const CATALOG: Record<string, Fuzz> = {
   // Mounts: the directory is never a real one (an fd of ours on a namespace file, ENOTDIR), a name with
   // '/' is refused by C, and makeSharedMountpoint gets no string that could name a directory here.
   openDir: { args: args(pathLike()) },
+  disown: { args: args(fdArg()) },
   persistAt: {
     args: args(fc.oneof(fdArg(), fc.constant(-1)), fdArg(), orHostile('x', '.', '..', 'a/b'), orHostile(false, true)),
   },
