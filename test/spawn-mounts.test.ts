@@ -41,7 +41,6 @@ const SECTIONS = [
   'cd /.. && ls -a',
   'stat -c %d:%i / /.. /proc/1/root/ | sort -u',
   'ls /proc/self/fd', // 0-2 and ls's own: no fd of the setup is left
-  'umount -l /usr 2>&1; echo $?; umount -l / 2>&1; echo $?', // last: with privilege they work, in both alike
 ];
 const SCRIPT = SECTIONS.join('; echo @@; ');
 
@@ -94,8 +93,6 @@ describe('spawn mounts: the same sandbox as bubblewrap', () => {
       expect(out[10]!.trim().split('\n')).toHaveLength(1);
     }
     expect(a[11]).toBe('0\n1\n2\n3\n'); // (bwrap passes on what its caller leaks to it: not compared)
-    // unmounting what the sandbox is made of: refused alike (a user namespace's locked mounts), or allowed alike
-    expect(a[12]).toBe(b[12]);
     return mountRows(a[2]!);
   };
 
