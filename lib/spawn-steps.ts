@@ -219,7 +219,7 @@ export const STEPS = {
       if (stage === SOURCE && f.code === 'ENOENT')
         return m?.type === 'bind'
           ? `The source of the bind on ${m.target} does not exist (sources are looked up as this process sees the filesystem).`
-          : `A device node ${m?.target} binds from this process's /dev does not exist.`;
+          : `The dev mount on ${m?.target} binds null, zero, full, random, urandom and tty from this process's /dev, and one of them is missing.`;
       if ((stage === MKDIR || stage === CREATE) && f.code === 'EROFS')
         return `${m?.target} does not exist and cannot be made: its directory is on a read-only mount (make it before that mount, or put a tmpfs or dir there).`;
       if (m?.type === 'proc' && f.code === 'EPERM')
