@@ -1,7 +1,6 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
 import type { NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
-import { persist } from '../persist.js';
 import type { SpawnOptions } from '../spawn.js';
 import type { Remedies } from '../spawn-steps.js';
 import type { Subprocess } from '../subprocess.js';
@@ -197,6 +196,7 @@ function persistTargets(values: Map<string, string>): Map<NamespaceType, string>
  * (or run out of its namespaces) leaves nothing to keep.
  */
 function persistAll(child: Subprocess, targets: Map<NamespaceType, string>): void {
+  const { persist } = require('../persist.js') as typeof import('../persist.js'); // only for --TYPE=FILE
   for (const [type, file] of targets) {
     let ns: ReturnType<Subprocess['namespace']>;
     try {
