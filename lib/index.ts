@@ -65,7 +65,21 @@ export { persist, release } from './persist.js';
 export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
 export { socketNamespace } from './socket-at.js';
-export { type ControlOptions, type IdMapEntry, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
+export {
+  type BindMount,
+  type ControlOptions,
+  type DevMount,
+  type DirMount,
+  type FileMount,
+  type IdMapEntry,
+  type Mount,
+  type ProcMount,
+  type SpawnOptions,
+  type StdioOption,
+  type SymlinkMount,
+  spawn,
+  type TmpfsMount,
+} from './spawn.js';
 export { type SpawnSyncOptions, type SpawnSyncResult, spawnSync } from './spawn-sync.js';
 export { type ExitStatus, Subprocess, type SubprocessEvents } from './subprocess.js';
 export { unshare } from './unshare.js';

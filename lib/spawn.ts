@@ -12,6 +12,16 @@ import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
 export type { ControlOptions } from './spawn-control.js';
+export type {
+  BindMount,
+  DevMount,
+  DirMount,
+  FileMount,
+  Mount,
+  ProcMount,
+  SymlinkMount,
+  TmpfsMount,
+} from './spawn-mounts.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 
 const PROPAGATION = { private: 1 << 18, slave: 1 << 19, shared: 1 << 20, unchanged: 0 } as const;
@@ -75,6 +85,8 @@ export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawn
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
       loopback: parsed.loopback,
+      newRoot: parsed.mounts !== undefined,
+      mounts: parsed.mounts,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
       keepCredentials: parsed.keepCredentials,

@@ -22,40 +22,43 @@ extern "C" {
  * syscall, the path and the hint a failure reports). A new step is a line
  * here and a row there.
  */
-#define NSB_STEPS(X)                                                                                       \
-  X(NONE, "none")                                                                                          \
-  X(REQUEST, "request")   /* parent: a request outside the limits below */                                 \
-  X(STDIO, "stdio")       /* parent: an fd given for stdio is not open (aux: child fd) */                  \
-  X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                   \
-  X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                \
-  X(STACK, "stack")       /* parent: the child's stack and scratch area */                                 \
-  X(INIT, "init")         /* opening nsbind-init (the parent, O_PATH), exec'ing it (the child) */          \
-  X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                          \
-  X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                      \
-  X(CLONE, "clone")                                                                                        \
-  X(RESTORE_PID, "restore:pid") /* parent: back to its pid_for_children after the clone */                 \
-  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups */                                          \
-  X(UID_MAP, "uid_map")         /* parent: /proc/PID/uid_map (also: a map of a page or more) */            \
-  X(GID_MAP, "gid_map")         /* parent: /proc/PID/gid_map */                                            \
-  X(SYNC, "sync")               /* the go-ahead after the id maps: the parent's write, the child's read */ \
-  X(DUP, "dup")                 /* child: arranging stdio (aux: the child fd, or -1) */                    \
-  X(CREDS_JOIN, "setresuid")    /* child: becoming root in a joined user namespace */                      \
-  X(UNSHARE_TIME, "unshare:time")                                                                          \
-  X(TIMENS_OFFSETS, "timens_offsets")                                                                      \
-  X(SETHOSTNAME, "sethostname")                                                                            \
-  X(SETDOMAINNAME, "setdomainname")                                                                        \
-  X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                   \
-  /* sandbox: */                                                                                           \
-  X(LOOPBACK, "loopback") /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */   \
-  X(CHROOT, "chroot")                                                                                      \
-  X(MOUNT_PROC, "mount:/proc")                                                                             \
-  X(MOUNT_SYS, "mount:/sys")                                                                               \
-  X(CHDIR, "chdir")                                                                                        \
-  X(SETSID, "setsid")                                                                                      \
-  X(SETGID, "setgid")                                                                                      \
-  X(SETUID, "setuid")                                                                                      \
-  X(PDEATHSIG, "prctl") /* child: PR_SET_PDEATHSIG, and the parent still there */                          \
-  X(EXEC, "exec")                                                                                          \
+#define NSB_STEPS(X)                                                                                         \
+  X(NONE, "none")                                                                                            \
+  X(REQUEST, "request")   /* parent: a request outside the limits below */                                   \
+  X(STDIO, "stdio")       /* parent: an fd given for stdio is not open (aux: child fd) */                    \
+  X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                     \
+  X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                  \
+  X(STACK, "stack")       /* parent: the child's stack and scratch area */                                   \
+  X(INIT, "init")         /* opening nsbind-init (the parent, O_PATH), exec'ing it (the child) */            \
+  X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                            \
+  X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                        \
+  X(CLONE, "clone")                                                                                          \
+  X(RESTORE_PID, "restore:pid") /* parent: back to its pid_for_children after the clone */                   \
+  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups */                                            \
+  X(UID_MAP, "uid_map")         /* parent: /proc/PID/uid_map (also: a map of a page or more) */              \
+  X(GID_MAP, "gid_map")         /* parent: /proc/PID/gid_map */                                              \
+  X(SYNC, "sync")               /* the go-ahead after the id maps: the parent's write, the child's read */   \
+  X(DUP, "dup")                 /* child: arranging stdio (aux: the child fd, or -1) */                      \
+  X(CREDS_JOIN, "setresuid")    /* child: becoming root in a joined user namespace */                        \
+  X(UNSHARE_TIME, "unshare:time")                                                                            \
+  X(TIMENS_OFFSETS, "timens_offsets")                                                                        \
+  X(SETHOSTNAME, "sethostname")                                                                              \
+  X(SETDOMAINNAME, "setdomainname")                                                                          \
+  X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                     \
+  /* sandbox: */                                                                                             \
+  X(LOOPBACK, "loopback")     /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */ \
+  X(NEWROOT, "newroot")       /* child: the new root's base (aux: enum nsb_mount_stage) */                   \
+  X(MOUNT, "mount")           /* child: mounts[aux >> 8] (aux & 0xff: enum nsb_mount_stage) */               \
+  X(PIVOT_ROOT, "pivot_root") /* child: into the new root (aux: enum nsb_pivot_stage) */                     \
+  X(CHROOT, "chroot")                                                                                        \
+  X(MOUNT_PROC, "mount:/proc")                                                                               \
+  X(MOUNT_SYS, "mount:/sys")                                                                                 \
+  X(CHDIR, "chdir")                                                                                          \
+  X(SETSID, "setsid")                                                                                        \
+  X(SETGID, "setgid")                                                                                        \
+  X(SETUID, "setuid")                                                                                        \
+  X(PDEATHSIG, "prctl") /* child: PR_SET_PDEATHSIG, and the parent still there */                            \
+  X(EXEC, "exec")                                                                                            \
   X(WATCH, "watch") /* glue: watching the pidfd on the event loop */
 
 #define NSB_STEP_ENUM(id, name) NSB_STEP_##id,
@@ -88,6 +91,8 @@ struct nsb_join {
   int nstype; /* its CLONE_NEW* flag; CLONE_NEWPID is joined by the parent around the clone */
 };
 
+struct nsb_mount;
+
 /* What to start: read by nsb_spawn and the child, written by neither. */
 struct nsb_spawn_request {
   const char *file; /* program: a path, or a name looked up in `path` */
@@ -102,11 +107,14 @@ struct nsb_spawn_request {
   const char *hostname;
   const char *domainname;
   unsigned long propagation; /* 0, or MS_PRIVATE/MS_SLAVE/MS_SHARED (applied with MS_REC to "/") */
-  const char *root;          /* chroot */
+  const char *root;          /* chroot, or with new_root the base of the new root */
   int mount_proc;
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
   /* sandbox: */
   int loopback; /* bring lo up in the new network namespace (needs CLONE_NEWNET) */
+  int new_root; /* build a root from mounts (on a bind of `root`, else a tmpfs) and pivot_root into it */
+  const struct nsb_mount *mounts; /* sandbox_mounts.h */
+  int nmounts;
   const char *cwd;
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */

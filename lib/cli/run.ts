@@ -15,6 +15,7 @@ import {
 } from './child.js';
 import { type Command, type Io, optionalValues, parseBeforeCommand, UsageError } from './command.js';
 import { ID_MAP_FLAGS, idMapOptions } from './id-maps.js';
+import { SANDBOX_FLAGS, SANDBOX_PAIRS, SANDBOX_USAGE, sandboxMounts } from './sandbox-flags.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -70,6 +71,7 @@ Process:
       --forward-signals accepted: signals are always passed on (see below)
   -h, --help            show this help
 
+${SANDBOX_USAGE}
 Not supported (unshare's): --keep-caps, --map-auto, --map-subids, the auto
 and subids ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
 
@@ -115,7 +117,7 @@ const OPTIONS = {
   owner: { type: 'string' },
   'mount-binfmt': { type: 'boolean' },
   'load-interp': { type: 'string', short: 'l' },
-  // lib/cli/sandbox-flags.ts (bwrap's flags) goes in here, in one spread, and maps to spawn options in run() below
+  ...SANDBOX_FLAGS,
 } as const;
 
 /** The options that take a value only as --name=VALUE (getopt's optional arguments). */
@@ -125,8 +127,9 @@ const UNSUPPORTED = ['keep-caps', 'owner', 'mount-binfmt', 'load-interp'] as con
 export const run: Command = {
   usage,
   run(args: string[], io: Io): number | Promise<number> {
-    const optional = optionalValues(args, OPTIONS, OPTIONAL);
-    const parsed = parseBeforeCommand(this, optional.args, io, OPTIONS);
+    const optional = optionalValues(args, OPTIONS, OPTIONAL, false, SANDBOX_PAIRS);
+    const sandbox = sandboxMounts(optional.args);
+    const parsed = parseBeforeCommand(this, sandbox.args, io, OPTIONS);
     if (!parsed) return 0;
     const { values } = parsed;
     for (const flag of UNSUPPORTED)
@@ -163,6 +166,7 @@ export const run: Command = {
       uid: idArgument(values.setuid, 'uid'),
       gid: idArgument(values.setgid, 'gid'),
       root: values.root,
+      mounts: sandbox.mounts,
       cwd: values.wd,
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
