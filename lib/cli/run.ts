@@ -171,7 +171,6 @@ export const run: Command = {
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
       env: environment(values['clear-env'], values['whitelist-env']),
-      // the bwrap flags' spawn options (lib/cli/sandbox-flags.ts) join here, in one spread
     };
     return runCommand(
       parsed.command,
