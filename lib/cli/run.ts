@@ -1,7 +1,8 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
+
+import type { Duplex } from 'node:stream';
 import type { NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
-import { persist } from '../persist.js';
 import type { SpawnOptions } from '../spawn.js';
 import type { Remedies } from '../spawn-steps.js';
 import type { Subprocess } from '../subprocess.js';
@@ -26,7 +27,8 @@ COMMAND: $SHELL (default /bin/sh), as a login shell. Options end at COMMAND
 or at '--'.
 
 Namespaces (each --TYPE=FILE also bind-mounts the new namespace on FILE, as
-unshare does, so that it outlives COMMAND; remove it with umount FILE):
+unshare does, so that it outlives COMMAND; remove it with umount FILE. Until
+then COMMAND is /bin/sh waiting in the new namespaces, which then execs it):
   -U, --user[=FILE]     a new user namespace (COMMAND runs as nobody in it
                         unless ids are mapped)
   -u, --uts[=FILE]      a new uts namespace
@@ -173,11 +175,16 @@ export const run: Command = {
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
       env: environment(values['clear-env'], values['whitelist-env']),
     };
+    if (persists.size === 0) return runCommand(parsed.command, options, REMEDIES);
+    const shell = (options.env ?? process.env).SHELL || '/bin/sh';
     return runCommand(
-      parsed.command,
-      options,
+      held(parsed.command, shell),
+      { ...options, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] },
       REMEDIES,
-      persists.size > 0 ? (c) => persistAll(c, persists) : undefined,
+      (child) => {
+        persistAll(child, persists);
+        (child.stdio[3] as Duplex).end('\n'); // kept: go on
+      },
     );
   },
 };
@@ -195,18 +202,31 @@ function persistTargets(values: Map<string, string>): Map<NamespaceType, string>
 }
 
 /**
- * Bind-mount the command's new namespaces on their files, once it runs. It
- * must still be there to be asked for them: a command that has already exited
- * (or run out of its namespaces) leaves nothing to keep.
+ * With --TYPE=FILE the command has to be in its namespaces, and still there,
+ * when nsbind bind-mounts them (as unshare does from its forked parent): it
+ * starts as /bin/sh, in the new namespaces already (pid 1 with --pid), waiting
+ * on fd 3 (a socket of ours) until they are kept, and then execs COMMAND, which
+ * keeps its pid (no command: $SHELL as a login shell, -l).
  */
+function held(command: readonly string[], shell: string): string[] {
+  const exec = command.length > 0 ? 'exec "$@"' : `exec ${quote(shell)} -l`;
+  return ['/bin/sh', '-c', `read -r _ <&3 || exit 1; exec 3<&-; ${exec}`, 'sh', ...command];
+}
+
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** Bind-mount the command's new namespaces on their files, while it waits. */
 function persistAll(child: Subprocess, targets: Map<NamespaceType, string>): void {
+  const { persist } = require('../persist.js') as typeof import('../persist.js'); // only for --TYPE=FILE
   for (const [type, file] of targets) {
     let ns: ReturnType<Subprocess['namespace']>;
     try {
       ns = child.namespace(type);
     } catch (e) {
       if (!(e instanceof NamespaceError)) throw e;
-      const hint = `The command had already exited when nsbind came to bind-mount its ${type} namespace on ${file}: only a command still running when it has started can have its namespaces kept.`;
+      const hint = `The command (still /bin/sh, waiting) was gone before nsbind could bind-mount its ${type} namespace on ${file}.`;
       throw new NamespaceError(e.errno, { syscall: e.syscall, path: e.path, step: 'persist', hint }, { cause: e });
     }
     try {
