@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nsbind",
-      "sources": ["native/ns.c", "native/mount.c", "native/spawn.c", "native/addon.cc", "native/spawn_addon.cc",
+      "sources": ["native/ns.c", "native/mount.c", "native/spawn.c", "native/sandbox_privs.c", "native/addon.cc", "native/spawn_addon.cc",
                   "native/socket.c", "native/netlink.c", "native/lookup.c", "native/net_addon.cc",
                   "native/fdscan.c", "native/list_addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

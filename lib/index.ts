@@ -57,7 +57,15 @@ export { persist, release } from './persist.js';
 export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
 export { socketNamespace } from './socket-at.js';
-export { type IdMapEntry, type SpawnOptions, type StdioOption, spawn } from './spawn.js';
+export {
+  type IdMapEntry,
+  type PrivilegeOptions,
+  type RlimitName,
+  type RlimitValue,
+  type SpawnOptions,
+  type StdioOption,
+  spawn,
+} from './spawn.js';
 export { type ExitStatus, Subprocess } from './subprocess.js';
 export { unshare } from './unshare.js';
 export { type NamespaceTargets, withNamespaces } from './with-namespaces.js';

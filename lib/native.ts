@@ -113,7 +113,7 @@ export interface SpawnLimits {
 export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write';
 
 /** struct nsb_spawn_request, prepared by lib/spawn.ts (strings absent = NULL). */
-export interface NativeSpawnRequest {
+export interface NativeSpawnRequest extends NativePrivileges {
   file: string;
   argv: string[];
   envp: string[];
@@ -144,6 +144,21 @@ export interface NativeSpawnRequest {
   setgroups?: string | undefined;
   uidMap?: string | undefined;
   gidMap?: string | undefined;
+}
+
+/** The privilege fields of a spawn request (native/sandbox_privs.h), each optional. */
+export interface NativePrivileges {
+  /** prlimit in the child, in order; -1 is RLIM_INFINITY. */
+  rlimits?: { resource: number; soft: number; hard: number }[] | undefined;
+  /** setgroups(2) before the id change; absent: unchanged. */
+  groups?: number[] | undefined;
+  /** Capability numbers kept in all five sets; absent: the sets are left alone. */
+  capabilities?: number[] | undefined;
+  noNewPrivileges?: boolean | undefined;
+  /** struct sock_filter[], 8 bytes each. */
+  seccomp?: Uint8Array | undefined;
+  /** A cgroup v2 directory to start in. */
+  cgroup?: string | undefined;
 }
 
 export type NativeSpawnResult =

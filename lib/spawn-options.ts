@@ -3,6 +3,7 @@
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
+import { type ParsedPrivileges, PRIVILEGE_KEYS, type PrivilegeOptions, parsePrivileges } from './spawn-privileges.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -16,7 +17,7 @@ export interface IdMapEntry {
 
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
 
-export interface SpawnOptions {
+export interface SpawnOptions extends PrivilegeOptions {
   /** New namespaces for the child (created with it; a user namespace first). */
   namespaces?: readonly NamespaceType[];
   /** Existing namespaces for the child to join: a handle or a namespace file path. */
@@ -88,6 +89,7 @@ export interface ParsedSpawn {
   killOnParentDeath: boolean;
   setsid: boolean;
   stdio: StdioOption[];
+  privileges: ParsedPrivileges;
 }
 
 const KEYS = new Set([
@@ -112,6 +114,7 @@ const KEYS = new Set([
   'killOnParentDeath',
   'setsid',
   'stdio',
+  ...PRIVILEGE_KEYS,
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -179,6 +182,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
+    privileges: parsePrivileges(o, create, userMaps),
   };
 }
 

@@ -7,13 +7,21 @@ import type { Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
-import { type NativeExitStatus, type NativeSpawnRequest, type NativeStdio, native } from './native.js';
+import {
+  type NativeExitStatus,
+  type NativePrivileges,
+  type NativeSpawnRequest,
+  type NativeStdio,
+  native,
+} from './native.js';
 import { type ParsedSpawn, parseSpawn, type SpawnOptions } from './spawn-options.js';
+import type { ParsedPrivileges } from './spawn-privileges.js';
 import { LIBRARY, type Remedies, stepError } from './spawn-steps.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
+export type { PrivilegeOptions, RlimitName, RlimitValue } from './spawn-privileges.js';
 
 const PROPAGATION = { private: 1 << 18, slave: 1 << 19, shared: 1 << 20, unchanged: 0 } as const;
 
@@ -64,6 +72,7 @@ export function spawnWith(
       setgroups: parsed.setgroups === 'deny' ? 'deny' : undefined,
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
+      ...privileges(parsed.privileges),
     };
     const result = native.spawn(request, onExit);
     if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
@@ -75,6 +84,18 @@ export function spawnWith(
     for (const ns of opened) ns.close();
     for (const fd of pipes) if (fd >= 0) native.close(fd);
   }
+}
+
+/** The privilege fields of the native request. */
+function privileges(p: ParsedPrivileges): NativePrivileges {
+  return {
+    rlimits: p.rlimits.map(({ resource, soft, hard }) => ({ resource, soft, hard })),
+    groups: p.groups,
+    capabilities: p.capabilities,
+    noNewPrivileges: p.noNewPrivileges,
+    seccomp: p.seccomp,
+    cgroup: p.cgroup,
+  };
 }
 
 /** Join targets as fds in join order, skipping those the calling thread (and so the child) is already in. */

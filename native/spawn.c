@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include "raw_syscall.h"
+#include "sandbox_privs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,14 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x1000
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3(2)'s arguments (linux/sched.h, up to CLONE_ARGS_SIZE_VER2). */
+struct nsb_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x80
 #endif
@@ -285,16 +294,21 @@ CHILD static int child_main(void *arg) {
   if (q->mount_sys) child_mount_sys(c);
   if (q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, q->cwd));
   if (q->setsid) TRY(NSB_STEP_SETSID, SYS(SYS_setsid, 0));
-  if (q->gid != (gid_t)-1 || q->uid != (uid_t)-1)
+  struct nsb_privs_failure f;
+  long r;
+  if (q->ngroups < 0 && (q->gid != (gid_t)-1 || q->uid != (uid_t)-1))
     SYS(SYS_setgroups, 0, 0); /* may be refused (setgroups "deny"): fine */
+  if ((r = nsb_privs_before_ids(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
   if (q->gid != (gid_t)-1) TRY(NSB_STEP_SETGID, SYS(SYS_setresgid, q->gid, q->gid, q->gid));
   if (q->uid != (uid_t)-1) TRY(NSB_STEP_SETUID, SYS(SYS_setresuid, q->uid, q->uid, q->uid));
+  if ((r = nsb_privs_after_ids(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
   if (q->pdeathsig) {
     TRY(NSB_STEP_PDEATHSIG, SYS(SYS_prctl, PR_SET_PDEATHSIG, q->pdeathsig, 0, 0, 0));
     if (!child_parent_alive(c)) child_fail(c, NSB_STEP_PDEATHSIG, -ESRCH, 0);
   }
   uint64_t none = 0;
   SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+  if ((r = nsb_privs_seccomp(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
   child_exec(c);
 }
 
@@ -317,7 +331,7 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
   res->step = NSB_STEP_REQUEST;
   if (!q->file || !q->argv || !q->envp || (q->clone_flags & ~CLONE_CREATE) || q->njoin < 0 || q->njoin > NSB_MAX_JOIN ||
       (q->njoin && !q->join) || q->nstdio < 0 || q->nstdio > NSB_MAX_STDIO || (q->nstdio && !q->stdio) ||
-      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)))
+      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)) || !nsb_privs_check(q))
     return -EINVAL;
   for (int i = 0; i < q->njoin; i++) {
     if (q->join[i].fd < 0 || !one_namespace(q->join[i].nstype) || (seen & q->join[i].nstype)) return -EINVAL;
@@ -368,6 +382,7 @@ static void close_fd(int *fd) {
 struct parent {
   int err[2], sync[2];
   int devnull;
+  int cgroup;  /* the cgroup dir to start in, O_RDONLY (CLONE_INTO_CGROUP) */
   int restore; /* the calling thread's pid_for_children, while it joins another */
   int pidfd;
   char *area; /* guard page, stack, then the child-only sh_argv */
@@ -476,27 +491,44 @@ static pid_t clone_child(const struct nsb_spawn_request *q, struct parent *p, st
       return -1;
     }
   }
+  uint64_t flags = (uint64_t)(unsigned)q->clone_flags | CLONE_PIDFD | (use_vm ? CLONE_VM : 0);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int flags = q->clone_flags | CLONE_PIDFD | SIGCHLD | (use_vm ? CLONE_VM : 0);
-  pid_t pid = clone(child_main, p->area + GUARD_SIZE + STACK_SIZE, flags, c, &p->pidfd);
-  if (pid < 0) {
-    *err = -errno;
-    res->step = NSB_STEP_CLONE;
+  long pid;
+  if (p->cgroup >= 0) { /* only clone3 starts a child in a cgroup: it takes the stack's base and size */
+    struct nsb_clone_args args = {
+        .flags = flags | CLONE_INTO_CGROUP,
+        .pidfd = (uint64_t)(uintptr_t)&p->pidfd,
+        .exit_signal = SIGCHLD,
+        .stack = (uint64_t)(uintptr_t)(p->area + GUARD_SIZE),
+        .stack_size = STACK_SIZE,
+        .cgroup = (uint64_t)p->cgroup,
+    };
+    pid = raw_clone3(&args, sizeof args, child_main, c);
+  } else {
+    pid = clone(child_main, p->area + GUARD_SIZE + STACK_SIZE, (int)flags | SIGCHLD, c, &p->pidfd);
+    if (pid < 0) pid = -errno;
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    *err = (int)pid;
+    /* what the kernel says of the cgroup: not a cgroup2 dir, no write access, a domain with controllers */
+    int cgroup_err = pid == -EBADF || pid == -EACCES || pid == -EBUSY || pid == -EOPNOTSUPP;
+    res->step = p->cgroup >= 0 && cgroup_err ? NSB_STEP_CGROUP : NSB_STEP_CLONE;
+    res->aux = res->step == NSB_STEP_CGROUP ? 1 : -1;
+  }
   if (pid_ns && setns(p->restore, CLONE_NEWPID) < 0) {
     *err = -errno;
     res->step = NSB_STEP_RESTORE_PID;
     if (pid > 0) nsb_pidfd_kill_reap(p->pidfd);
     return -1;
   }
-  return pid;
+  return (pid_t)pid;
 }
 
 int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
-  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, MAP_FAILED, 0, {0}};
+  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, MAP_FAILED, 0, {0}};
   struct report rep;
   int r;
   res->pid = -1;
@@ -525,6 +557,11 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
     goto out;
   }
   if ((r = open_stdio(q, &p, res, floor)) < 0) goto out;
+  if (q->cgroup && (p.cgroup = place(open(q->cgroup, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), floor)) < 0) {
+    r = p.cgroup;
+    res->step = NSB_STEP_CGROUP;
+    goto out;
+  }
 
   int argc = 0;
   while (q->argv[argc]) argc++;
@@ -588,6 +625,7 @@ out:
   close_stdio(q, &p, r < 0 ? res->stdio : NULL);
   close_fd(&p.pidfd);
   close_fd(&p.restore);
+  close_fd(&p.cgroup);
   for (int i = 0; i < 2; i++) {
     close_fd(&p.err[i]);
     close_fd(&p.sync[i]);

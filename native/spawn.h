@@ -22,37 +22,43 @@ extern "C" {
  * syscall, the path and the hint a failure reports). A new step is a line
  * here and a row there.
  */
-#define NSB_STEPS(X)                                                                                       \
-  X(NONE, "none")                                                                                          \
-  X(REQUEST, "request")   /* parent: a request outside the limits below */                                 \
-  X(STDIO, "stdio")       /* parent: an fd given for stdio is not open (aux: child fd) */                  \
-  X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                   \
-  X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                \
-  X(STACK, "stack")       /* parent: the child's stack and scratch area */                                 \
-  X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                          \
-  X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                      \
-  X(CLONE, "clone")                                                                                        \
-  X(RESTORE_PID, "restore:pid") /* parent: back to its pid_for_children after the clone */                 \
-  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups */                                          \
-  X(UID_MAP, "uid_map")         /* parent: /proc/PID/uid_map (also: a map of a page or more) */            \
-  X(GID_MAP, "gid_map")         /* parent: /proc/PID/gid_map */                                            \
-  X(SYNC, "sync")               /* the go-ahead after the id maps: the parent's write, the child's read */ \
-  X(DUP, "dup")                 /* child: arranging stdio (aux: the child fd, or -1) */                    \
-  X(CREDS_JOIN, "setresuid")    /* child: becoming root in a joined user namespace */                      \
-  X(UNSHARE_TIME, "unshare:time")                                                                          \
-  X(TIMENS_OFFSETS, "timens_offsets")                                                                      \
-  X(SETHOSTNAME, "sethostname")                                                                            \
-  X(SETDOMAINNAME, "setdomainname")                                                                        \
-  X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                   \
-  X(CHROOT, "chroot")                                                                                      \
-  X(MOUNT_PROC, "mount:/proc")                                                                             \
-  X(MOUNT_SYS, "mount:/sys")                                                                               \
-  X(CHDIR, "chdir")                                                                                        \
-  X(SETSID, "setsid")                                                                                      \
-  X(SETGID, "setgid")                                                                                      \
-  X(SETUID, "setuid")                                                                                      \
-  X(PDEATHSIG, "prctl") /* child: PR_SET_PDEATHSIG, and the parent still there */                          \
-  X(EXEC, "exec")                                                                                          \
+#define NSB_STEPS(X)                                                                                         \
+  X(NONE, "none")                                                                                            \
+  X(REQUEST, "request")   /* parent: a request outside the limits below */                                   \
+  X(STDIO, "stdio")       /* parent: an fd given for stdio is not open (aux: child fd) */                    \
+  X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                     \
+  X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                  \
+  X(STACK, "stack")       /* parent: the child's stack and scratch area */                                   \
+  X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                            \
+  X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                        \
+  X(CLONE, "clone")                                                                                          \
+  X(RESTORE_PID, "restore:pid") /* parent: back to its pid_for_children after the clone */                   \
+  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups (aux -1); child: setgroups(2) (aux: count) */ \
+  X(UID_MAP, "uid_map")         /* parent: /proc/PID/uid_map (also: a map of a page or more) */              \
+  X(GID_MAP, "gid_map")         /* parent: /proc/PID/gid_map */                                              \
+  X(SYNC, "sync")               /* the go-ahead after the id maps: the parent's write, the child's read */   \
+  X(DUP, "dup")                 /* child: arranging stdio (aux: the child fd, or -1) */                      \
+  X(CREDS_JOIN, "setresuid")    /* child: becoming root in a joined user namespace */                        \
+  X(UNSHARE_TIME, "unshare:time")                                                                            \
+  X(TIMENS_OFFSETS, "timens_offsets")                                                                        \
+  X(SETHOSTNAME, "sethostname")                                                                              \
+  X(SETDOMAINNAME, "setdomainname")                                                                          \
+  X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                     \
+  X(CHROOT, "chroot")                                                                                        \
+  X(MOUNT_PROC, "mount:/proc")                                                                               \
+  X(MOUNT_SYS, "mount:/sys")                                                                                 \
+  X(CHDIR, "chdir")                                                                                          \
+  X(SETSID, "setsid")                                                                                        \
+  /* privileges (native/sandbox_privs.c), around the id change: */                                           \
+  X(RLIMIT, "rlimit")             /* child: prlimit (aux: the RLIMIT_* resource) */                          \
+  X(CAPABILITIES, "capabilities") /* child: prctl (aux: the capability, -2: none), capset (aux -1) */        \
+  X(NO_NEW_PRIVS, "no_new_privs") /* child: PR_SET_NO_NEW_PRIVS, after the id change */                      \
+  X(SECCOMP, "seccomp")           /* child: the filter, the last step before exec */                         \
+  X(CGROUP, "cgroup")             /* parent: opening the cgroup dir; clone3 refusing it (aux: 1) */          \
+  X(SETGID, "setgid")                                                                                        \
+  X(SETUID, "setuid")                                                                                        \
+  X(PDEATHSIG, "prctl") /* child: PR_SET_PDEATHSIG, and the parent still there */                            \
+  X(EXEC, "exec")                                                                                            \
   X(WATCH, "watch") /* glue: watching the pidfd on the event loop */
 
 #define NSB_STEP_ENUM(id, name) NSB_STEP_##id,
@@ -112,6 +118,17 @@ struct nsb_spawn_request {
   const char *setgroups; /* "deny" or NULL */
   const char *uid_map;
   const char *gid_map;
+  /* privileges (native/sandbox_privs.c) */
+  const struct nsb_rlimit *rlimits; /* prlimit(2) in the child, in order */
+  int nrlimits;
+  const gid_t *groups; /* setgroups(2) in the child before the id change */
+  int ngroups;         /* -1: unchanged (but cleared when uid or gid change) */
+  int has_caps;        /* keep exactly `caps` in all five capability sets */
+  uint64_t caps;       /* bit n: capability n */
+  int no_new_privs;
+  const void *seccomp; /* struct sock_filter[seccomp_len], loaded last before exec */
+  int seccomp_len;     /* 0: no filter */
+  const char *cgroup;  /* start in this cgroup v2 directory (clone3 CLONE_INTO_CGROUP), or NULL */
 };
 
 struct nsb_spawn_result {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "sandbox_privs.h"
 #include "spawn.h"
 
 // The JS function a child's exit is reported to, with its async context.
@@ -39,6 +40,8 @@ namespace {
 
 // argv and envp entries: more than execve(2) can take (its strings and pointers fit in 6 MiB).
 constexpr uint32_t kMaxArgs = 1 << 20;
+// The largest integer a JS number holds exactly (a resource limit; -1 is "unlimited").
+constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;
 
 // A struct nsb_spawn_request read from the request object, with the strings
 // and arrays it points into.
@@ -55,7 +58,7 @@ class Request {
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
            Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
            Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
-           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map);
+           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Privileges();
   }
 
   nsb_spawn_request q{};
@@ -162,12 +165,103 @@ class Request {
     return true;
   }
 
+  // The privilege fields (native/sandbox_privs.h), each optional.
+  bool Privileges() {
+    napi_value v;
+    q.ngroups = -1;
+    return Rlimits() && Groups() && Capabilities() && Get("noNewPrivileges", &v) &&
+           (glue::Is(env_, v, napi_undefined) || Flag("noNewPrivileges", &q.no_new_privs)) && Seccomp() &&
+           Optional("cgroup", &q.cgroup);
+  }
+  // [{ resource, soft, hard }], -1 for RLIM_INFINITY.
+  bool Rlimits() {
+    napi_value a, e, v;
+    uint32_t n;
+    if (!Get("rlimits", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("rlimits"), NSB_MAX_RLIMITS, &n)) return false;
+    rlimits_.resize(n);
+    for (uint32_t i = 0; i < n; i++) {
+      std::string name = Name("rlimits") + "[" + std::to_string(i) + "]";
+      int64_t soft, hard;
+      if (!glue::Element(env_, a, i, &e)) return false;
+      if (!glue::Is(env_, e, napi_object)) return glue::TypeError(env_, name + " must be an object");
+      if (!glue::Get(env_, e, "resource", &v) ||
+          !glue::Int(env_, v, name + ".resource", 0, NSB_MAX_RLIMITS - 1, &rlimits_[i].resource) ||
+          !glue::Get(env_, e, "soft", &v) || !glue::Int(env_, v, name + ".soft", -1, kMaxSafe, &soft) ||
+          !glue::Get(env_, e, "hard", &v) || !glue::Int(env_, v, name + ".hard", -1, kMaxSafe, &hard))
+        return false;
+      rlimits_[i].soft = soft < 0 ? NSB_RLIM_INFINITY : static_cast<uint64_t>(soft);
+      rlimits_[i].hard = hard < 0 ? NSB_RLIM_INFINITY : static_cast<uint64_t>(hard);
+      if (rlimits_[i].soft > rlimits_[i].hard) return glue::RangeError(env_, name + ".soft is above its hard limit");
+    }
+    q.rlimits = rlimits_.data();
+    q.nrlimits = static_cast<int>(n);
+    return true;
+  }
+  // Supplementary group ids (absent: ngroups -1).
+  bool Groups() {
+    napi_value a, e;
+    uint32_t n;
+    if (!Get("groups", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("groups"), NSB_MAX_GROUPS, &n)) return false;
+    groups_.resize(n);
+    for (uint32_t i = 0; i < n; i++)
+      if (!glue::Element(env_, a, i, &e) ||
+          !glue::Int(env_, e, Name("groups") + "[" + std::to_string(i) + "]", 0, UINT32_MAX - 1, &groups_[i]))
+        return false;
+    q.groups = groups_.data();
+    q.ngroups = static_cast<int>(n);
+    return true;
+  }
+  // Capability numbers to keep (absent: the sets are left alone).
+  bool Capabilities() {
+    napi_value a, e;
+    uint32_t n;
+    if (!Get("capabilities", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("capabilities"), 64, &n)) return false;
+    for (uint32_t i = 0; i < n; i++) {
+      int cap;
+      if (!glue::Element(env_, a, i, &e) ||
+          !glue::Int(env_, e, Name("capabilities") + "[" + std::to_string(i) + "]", 0, 63, &cap))
+        return false;
+      q.caps |= uint64_t{1} << cap;
+    }
+    q.has_caps = 1;
+    return true;
+  }
+  // A Uint8Array of struct sock_filter (8 bytes each), copied.
+  bool Seccomp() {
+    napi_value v;
+    bool is = false;
+    napi_typedarray_type type;
+    size_t length;
+    void* bytes;
+    if (!Get("seccomp", &v)) return false;
+    if (glue::Is(env_, v, napi_undefined)) return true;
+    if (napi_is_typedarray(env_, v, &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env_, v, &type, &length, &bytes, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array)
+      return glue::TypeError(env_, Name("seccomp") + " must be a Uint8Array");
+    if (length == 0 || length % 8 || length / 8 > NSB_MAX_SECCOMP)
+      return glue::RangeError(env_, Name("seccomp") + " must hold 1 to 4096 instructions of 8 bytes");
+    seccomp_.assign(static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + length);
+    q.seccomp = seccomp_.data();
+    q.seccomp_len = static_cast<int>(length / 8);
+    return true;
+  }
+
   napi_env env_;
   napi_value o_ = nullptr;
   std::deque<std::string> strings_;  // a deque: what q points into never moves
   std::deque<std::vector<char*>> arrays_;
   std::vector<nsb_join> join_;
   std::vector<nsb_stdio> stdio_;
+  std::vector<nsb_rlimit> rlimits_;
+  std::vector<gid_t> groups_;
+  std::vector<uint8_t> seccomp_;
 };
 
 Napi::Value StepName(napi_env env, int step) {

@@ -477,6 +477,18 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       gid: or(fc.nat(70000)),
       timeOffsets: or(fc.record({ monotonic: fc.integer({ min: -100, max: 100000 }) }, { requiredKeys: [] })),
       stdio: or(fc.constantFrom('ignore', 'inherit', 'pipe', ['ignore', 'ignore', 'ignore', 0])),
+      // privileges: limits only lowered, groups the child may already have, no cgroup that exists
+      noNewPrivileges: or(fc.boolean()),
+      capabilities: or(fc.subarray(['CAP_NET_ADMIN', 'sys_chroot', 'chown', 'CAP_NONE'])),
+      seccomp: or(fc.constantFrom(Buffer.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), Buffer.alloc(8), Buffer.alloc(7))), // ret ALLOW; invalid; not 8 bytes
+      rlimits: or(
+        fc.record(
+          { nofile: fc.integer({ min: 0, max: 1024 }), cpu: fc.record({ soft: fc.nat(5), hard: fc.nat(10) }) },
+          { requiredKeys: [] },
+        ),
+      ),
+      groups: or(fc.subarray([0, 65534])),
+      cgroup: or(fc.constantFrom('/nonexistent', scratch)),
     },
     { requiredKeys: [] },
   );

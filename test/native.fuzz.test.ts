@@ -126,6 +126,21 @@ function request(): fc.Arbitrary<unknown> {
     pdeathsig: or(fc.constantFrom(0, 9)),
     stdio: or(fc.array(fc.constantFrom<unknown>('devnull', 'pipe:read', 'pipe:write', 0, 1, 2, 999), { maxLength: 4 })),
     uidMap: or(fc.constantFrom(undefined, '0 0 1\n', 'x'.repeat(5000))),
+    rlimits: or(
+      fc.constantFrom(
+        undefined,
+        [{ resource: 7, soft: 64, hard: 64 }],
+        [{ resource: 0, soft: -1, hard: 5 }],
+        [{ resource: 16, soft: 0, hard: 0 }],
+      ),
+    ),
+    groups: or(fc.constantFrom(undefined, [], [0, 65534], [2 ** 32 - 1])),
+    capabilities: or(fc.constantFrom(undefined, [], [12, 21], [64])),
+    noNewPrivileges: or(fc.constantFrom(undefined, true, false)),
+    seccomp: or(
+      fc.constantFrom(undefined, Buffer.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), Buffer.alloc(8), Buffer.alloc(9)),
+    ),
+    cgroup: or(fc.constantFrom(undefined, '/nonexistent', '/tmp')),
   });
   return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
 }
@@ -324,6 +339,18 @@ describe('the glue checks its own arguments', () => {
       [{ file: 'a\0b' }, RangeError],
       [{ cloneFlags: undefined }, TypeError],
       [{ pdeathsig: 65 }, RangeError],
+      [{ rlimits: [{ resource: 16, soft: 0, hard: 0 }] }, RangeError],
+      [{ rlimits: [{ resource: 7, soft: 2, hard: 1 }] }, RangeError],
+      [{ rlimits: [{ resource: 7, soft: 2 ** 53, hard: 2 ** 53 }] }, RangeError],
+      [{ rlimits: [7] }, TypeError],
+      [{ groups: [-1] }, RangeError],
+      [{ groups: sparse(2) }, TypeError],
+      [{ capabilities: [64] }, RangeError],
+      [{ noNewPrivileges: 1 }, TypeError],
+      [{ seccomp: Buffer.alloc(9) }, RangeError],
+      [{ seccomp: Buffer.alloc(4097 * 8) }, RangeError],
+      [{ seccomp: new Uint16Array(4) }, TypeError],
+      [{ cgroup: 7 }, TypeError],
     ];
     const fds = fdCount();
     for (const [change, kind] of bad)
