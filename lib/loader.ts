@@ -4,6 +4,7 @@
 // (corrupt, another arch or libc) throws its dlopen error; it is never skipped.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import bindings from 'bindings';
 
 export type Libc = 'glibc' | 'musl';
@@ -24,7 +25,7 @@ export function libc(): Libc {
  */
 export function load<T>({ prebuiltOnly = false } = {}): T & { path: string } {
   // bindings joins each `try` entry, replacing a segment by the option of that name if there is one.
-  const options = { ...names(), try: tries(prebuiltOnly) } as bindings.Options & Record<string, unknown>;
+  const options = Object.assign(names(), { try: tries(prebuiltOnly) }) as bindings.Options & Record<string, unknown>;
   try {
     return bindings(options);
   } catch (e) {
@@ -47,11 +48,19 @@ export function target(): string {
   return `${process.platform}-${process.arch} (${libc()})`;
 }
 
+/**
+ * The root is given (bindings would find it from a stack trace), and the libc
+ * tag is read only when bindings gets to a prebuild: a source build loads
+ * without either (start-up time of the CLI).
+ */
 function names(): Record<string, string> {
   return {
+    module_root: join(__dirname, '..'),
     bindings: 'nsbind.node',
     // prebuildify names: nsbind.node, or with --tag-libc nsbind.glibc.node / nsbind.musl.node
-    tagged: `nsbind.${libc()}.node`,
+    get tagged() {
+      return `nsbind.${libc()}.node`;
+    },
     platform_arch: `${process.platform}-${process.arch}`,
   };
 }

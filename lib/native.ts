@@ -132,6 +132,8 @@ export interface NativeSpawnRequest extends NativePrivileges {
   root?: string | undefined;
   mountProc: boolean;
   mountSys: boolean;
+  /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
+  loopback?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;
   /** Absent: unchanged. */

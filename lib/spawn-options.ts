@@ -41,6 +41,8 @@ export interface SpawnOptions extends PrivilegeOptions {
    * the network devices of the child's network namespace, as `ip netns exec` arranges it.
    */
   mountSys?: boolean;
+  /** New network namespace: bring `lo` up in it before exec (as `ip link set lo up`): 127.0.0.1 and ::1 work at once. */
+  loopback?: boolean;
   /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
   propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
   /** chroot(2) into this directory before exec. */
@@ -79,6 +81,7 @@ export interface ParsedSpawn {
   domainname: string | undefined;
   mountProc: boolean;
   mountSys: boolean;
+  loopback: boolean;
   propagation: 'private' | 'slave' | 'shared' | 'unchanged';
   root: string | undefined;
   timensOffsets: string | undefined;
@@ -103,6 +106,7 @@ const KEYS = new Set([
   'domainname',
   'mountProc',
   'mountSys',
+  'loopback',
   'propagation',
   'root',
   'timeOffsets',
@@ -161,6 +165,9 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
       );
     }
   }
+  const loopback = flag(o.loopback, 'options.loopback');
+  if (loopback && !create.has('net'))
+    throw new TypeError("options.loopback needs a new network namespace: add 'net' to options.namespaces");
   return {
     file: program,
     argv,
@@ -173,6 +180,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     domainname: uts('domainname'),
     mountProc,
     mountSys,
+    loopback,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),

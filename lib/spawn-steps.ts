@@ -92,6 +92,9 @@ function mapHint(f: Failure, capability: string, id: string): string | undefined
 const LIMITS =
   'A namespace limit was reached: see /proc/sys/user/max_*_namespaces; pid and user namespaces also nest at most 32 deep.';
 
+/** What failed while bringing lo up (native/loopback.h's enum nsb_loopback_stage, by index). */
+const LOOPBACK_STAGES = ['socket', 'sendto', 'recvfrom', 'netlink'];
+
 const procFile = (f: Failure, name: string) => `/proc/${f.pid}/${name}`;
 
 /** One row per NSB_STEPS name, in the same order. */
@@ -170,6 +173,14 @@ export const STEPS = {
   sethostname: { syscall: 'sethostname', hint: (f) => utsHint(f) },
   setdomainname: { syscall: 'setdomainname', hint: (f) => utsHint(f) },
   'mount:/': { syscall: 'mount', path: () => '/' },
+  loopback: {
+    syscall: (f) => LOOPBACK_STAGES[f.aux] ?? 'netlink',
+    path: () => 'lo',
+    hint: (f) =>
+      f.code === 'EPERM'
+        ? "Bringing lo up needs CAP_NET_ADMIN in the user namespace that owns the child's new network namespace."
+        : undefined,
+  },
   chroot: {
     syscall: 'chroot',
     path: (f) => f.request.root,

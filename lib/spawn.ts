@@ -1,7 +1,6 @@
 // spawn: start a program in new and/or joined namespaces — the clone path.
 // The child is cloned with CLONE_VM (no copy of this process, whatever its
 // size) and sets itself up with async-signal-safe code in native/spawn.c.
-import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
@@ -63,6 +62,7 @@ export function spawnWith(
       root: parsed.root,
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
+      loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
       uid: parsed.uid,
@@ -129,6 +129,9 @@ function stdio(entry: ParsedSpawn['stdio'][number], i: number): NativeStdio {
 }
 
 function streams(pipes: number[]): [Writable | null, Readable | null, Readable | null] {
+  if (!pipes.some((fd) => fd >= 0)) return [null, null, null];
+  // loaded only for pipes: node:net and its streams are most of a short CLI run's start-up otherwise
+  const { Socket } = require('node:net') as typeof import('node:net');
   const socket = (i: number) => {
     const fd = pipes[i];
     return fd === undefined || fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 });

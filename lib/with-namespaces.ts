@@ -1,6 +1,7 @@
 // withNamespaces: run a synchronous function with the CALLING THREAD inside
 // other namespaces, then put the thread back, whatever happens.
-import { CLONE_FS, isNamespaceType, type NamespaceType, typeToFlag, unknownType } from './constants.js';
+import { isMainThread } from 'node:worker_threads';
+import { CLONE_FS, isNamespaceType, JOIN_ORDER, type NamespaceType, typeToFlag, unknownType } from './constants.js';
 import { check, NamespaceError, NamespaceRestoreError } from './errors.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
@@ -10,12 +11,10 @@ import * as validate from './validate.js';
 /** Per type: a handle, a namespace file path, or an fd on a namespace file. */
 export type NamespaceTargets = Partial<Record<NamespaceType, Namespace | string | number>>;
 
-// nsenter's order: the user namespace first (it grants the rights for the rest), mnt late.
-const ORDER: readonly NamespaceType[] = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'mnt', 'time'];
-
 interface Step {
   type: NamespaceType;
   target: Namespace;
+  /** What setns changes, as it was: the thread's own namespace, or for pid and time what its children get. */
   original: Namespace;
 }
 
@@ -25,7 +24,10 @@ interface Step {
  * other threads (fs callbacks, dns.lookup, promises) does NOT run inside.
  * A mount namespace needs the thread's filesystem state unshared first
  * (unshare(CLONE_FS)); that split from the other threads is permanent, and
- * the working directory is restored afterwards.
+ * the working directory (and Node's cached process.cwd()) is restored afterwards.
+ * pid and time targets change only what children get (pid_for_children):
+ * that is what is restored. A thread started inside fn (new Worker()) starts
+ * in the namespaces entered and stays there, as any new thread would.
  */
 export function withNamespaces<T>(targets: NamespaceTargets, fn: () => T): T {
   validate.object(targets, 'targets');
@@ -44,15 +46,37 @@ export function withNamespaces<T>(targets: NamespaceTargets, fn: () => T): T {
 /** Open every target and the thread's current namespaces before moving at all. */
 function plan(targets: NamespaceTargets, owned: Namespace[]): Step[] {
   const steps: Step[] = [];
-  for (const type of ORDER) {
+  for (const type of JOIN_ORDER) {
     const value = targets[type];
     if (value === undefined) continue;
     const target = openTarget(value, type, `targets.${type}`, owned);
-    const original = Namespace.current(type);
+    const original = currentFor(type);
     owned.push(original);
     if (!original.equals(target)) steps.push({ type, target, original });
   }
   return steps;
+}
+
+/** What the way back needs: for pid and time (setns moves only the children), the *_for_children namespace. */
+function currentFor(type: NamespaceType): Namespace {
+  if (type !== 'pid' && type !== 'time') return Namespace.current(type);
+  try {
+    return Namespace.current(type, { forChildren: true });
+  } catch (e) {
+    if (!(e instanceof NamespaceError) || e.code !== 'ENOENT') throw e;
+    throw new NamespaceError(
+      e.errno,
+      {
+        syscall: 'open',
+        path: e.path,
+        hint:
+          `This thread's ${type}_for_children namespace has no process yet (after unshare('${type}')), so it ` +
+          'cannot be opened to come back to: start its first child (spawn) before withNamespaces, so that ' +
+          'what later children get is not lost.',
+      },
+      { cause: e },
+    );
+  }
 }
 
 function run<T>(steps: Step[], fn: () => T): T {
@@ -62,6 +86,7 @@ function run<T>(steps: Step[], fn: () => T): T {
   let failure: { error: unknown } | undefined;
   try {
     if (steps.some((s) => s.type === 'mnt')) {
+      if (!isMainThread) process.cwd(); // a worker's cache is refreshed only by the main thread: fill it now
       check(native.unshare(CLONE_FS), { syscall: 'unshare', flags: CLONE_FS });
       cwd = check(native.openCwd(), { syscall: 'open', path: '.' });
     }
@@ -69,6 +94,7 @@ function run<T>(steps: Step[], fn: () => T): T {
       const r = native.setns(step.target.fd, typeToFlag(step.type));
       if (r < 0) throw new NamespaceError(r, { syscall: 'setns', path: step.target.path, types: [step.type] });
       entered.push(step);
+      if (step.type === 'mnt') refreshCwd(); // the kernel put the thread at the namespace's root
     }
     result = fn();
   } catch (error) {
@@ -91,6 +117,8 @@ function run<T>(steps: Step[], fn: () => T): T {
 /** Put the thread back, innermost first; keep going past a failure and report the first one loudly. */
 function restore(entered: Step[], cwd: number, cause: unknown): NamespaceRestoreError | undefined {
   let error: NamespaceRestoreError | undefined;
+  // A thread fn started (new Worker()) shares this thread's filesystem state, and setns(mnt) needs it unshared.
+  if (cwd >= 0) native.unshare(CLONE_FS);
   for (const step of entered.reverse()) {
     const r = native.setns(step.original.fd, typeToFlag(step.type));
     if (r < 0 && !error) error = new NamespaceRestoreError(r, step.type, cause === undefined ? undefined : { cause });
@@ -98,10 +126,24 @@ function restore(entered: Step[], cwd: number, cause: unknown): NamespaceRestore
   if (cwd >= 0) {
     native.fchdir(cwd);
     native.close(cwd);
+    refreshCwd();
   }
   if (error)
     process.emitWarning(`${error.message}: ${error.hint}`, { type: 'NamespaceRestoreWarning', code: error.code });
   return error;
+}
+
+/**
+ * Node caches process.cwd(); process.chdir('.') leaves the thread where it is and empties the cache, so
+ * that process.cwd() and path.resolve() agree with fs again. Workers cannot chdir: see run().
+ */
+function refreshCwd(): void {
+  if (!isMainThread) return;
+  try {
+    process.chdir('.');
+  } catch {
+    // (no search permission on '.': the cache alone stays as it was; the thread is where it should be)
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -2,6 +2,7 @@
 
 #include "mount.h"
 #include "ns.h"
+#include "pool.h"
 
 namespace {
 
@@ -59,6 +60,11 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
     return;
   }
   worker_ = loop_ != uv_default_loop();
+  if (int r = nsb_start_pool(); r < 0) {
+    napi_throw_error(env, nullptr,
+                     (std::string("nsbind: cannot start libuv's thread pool: ") + uv_strerror(r)).c_str());
+    return;
+  }
   if (napi_add_async_cleanup_hook(env, Teardown, this, nullptr) != napi_ok) {
     napi_throw_error(env, nullptr, "nsbind: cannot register its environment cleanup hook");
     return;

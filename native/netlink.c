@@ -80,9 +80,11 @@ static ssize_t receive(int fd, unsigned char **buf, size_t *size) {
   return n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : n;
 }
 
-/* 1: the answer is complete, 0: read on, < 0: an error (the request's, or ours). */
-static int take(const struct nlmsghdr *h, uint32_t seq, struct nsb_netlink_answer *a) {
+/* 1: the answer is complete, 0: read on, < 0: an error (the request's, or ours). A dump part the
+ * kernel built after the objects changed carries NLM_F_DUMP_INTR (on its first message, or on NLMSG_DONE). */
+static int take(const struct nlmsghdr *h, uint32_t seq, struct nsb_netlink_answer *a, int *interrupted) {
   if (h->nlmsg_seq != seq) return 0; /* left from an earlier request */
+  if (h->nlmsg_flags & NLM_F_DUMP_INTR) *interrupted = 1;
   switch (h->nlmsg_type) {
     case NLMSG_ERROR: {
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int))) return -EBADMSG;
@@ -107,9 +109,14 @@ int nsb_netlink_request(int fd, const void *request, size_t len, struct nsb_netl
   answer->data = NULL;
   answer->len = 0;
   answer->message[0] = '\0';
+  struct nlmsghdr req; /* copied: the caller's bytes need not be aligned */
   if (len < NLMSG_HDRLEN) return -EINVAL;
-  const struct nlmsghdr *req = request;
-  uint32_t seq = req->nlmsg_seq;
+  memcpy(&req, request, sizeof req);
+  /* Only what the kernel is sure to answer: one whole message (it drops one that claims more bytes than
+   * were sent, and answers each of several), asking for an ack, which it sends for anything but a dump. */
+  if (req.nlmsg_len != len || (req.nlmsg_flags & (NLM_F_REQUEST | NLM_F_ACK)) != (NLM_F_REQUEST | NLM_F_ACK))
+    return -EINVAL;
+  uint32_t seq = req.nlmsg_seq;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t sent;
   while ((sent = sendto(fd, request, len, 0, (struct sockaddr *)&kernel, sizeof kernel)) < 0 && errno == EINTR) {
@@ -119,7 +126,7 @@ int nsb_netlink_request(int fd, const void *request, size_t len, struct nsb_netl
   size_t size = 32768;
   unsigned char *buf = malloc(size);
   if (!buf) return -ENOMEM;
-  int r = 0;
+  int r = 0, interrupted = 0;
   while (r == 0) {
     ssize_t n = receive(fd, &buf, &size);
     if (n < 0) {
@@ -128,10 +135,11 @@ int nsb_netlink_request(int fd, const void *request, size_t len, struct nsb_netl
     }
     int left = (int)n; /* signed: NLMSG_NEXT may step past the end of an unpadded last message */
     for (const struct nlmsghdr *h = (const void *)buf; r == 0 && NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
-      r = take(h, seq, answer);
+      r = take(h, seq, answer, &interrupted);
   }
   free(buf);
-  return r < 0 ? r : 0;
+  /* read to its end either way, so that nothing of it is left for the next request to skip */
+  return r < 0 ? r : interrupted ? -EINTR : 0;
 }
 
 void nsb_netlink_free(struct nsb_netlink_answer *answer) {

@@ -27,12 +27,16 @@ struct nsb_netlink_answer {
 };
 
 /*
- * Send one request (a complete netlink message; its nlmsg_seq identifies the
- * answer, messages with other sequence numbers are dropped) and read the
- * answer: for NLM_F_DUMP every part up to NLMSG_DONE, otherwise up to the
- * NLMSG_ERROR ack (send requests with NLM_F_ACK). Returns 0, or a negative
+ * Send one request (exactly one netlink message, flagged NLM_F_REQUEST and
+ * NLM_F_ACK, else -EINVAL: the kernel would not answer; any alignment; its
+ * nlmsg_seq identifies the answer, messages with other sequence numbers are
+ * dropped) and read the answer: for NLM_F_DUMP every part up to NLMSG_DONE,
+ * otherwise up to the NLMSG_ERROR ack. Returns 0, or a negative
  * errno (the kernel's, or the socket's) with answer->message filled when the
- * kernel explained. Free answer->data with nsb_netlink_free in both cases.
+ * kernel explained; -EINTR (which the kernel never answers) for a dump it
+ * marked NLM_F_DUMP_INTR: the objects changed while it was being read, so it
+ * may have missed some or shown some twice (read whole; send it again).
+ * Free answer->data with nsb_netlink_free in every case.
  */
 int nsb_netlink_request(int fd, const void *request, size_t len, struct nsb_netlink_answer *answer);
 void nsb_netlink_free(struct nsb_netlink_answer *answer);

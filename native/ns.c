@@ -72,8 +72,10 @@ fail:
   return -err;
 }
 
+/* O_NONBLOCK: a FIFO (or a device) at a namespace path must not block the thread; describe() then refuses
+ * anything that is not nsfs. */
 int nsb_open(const char *path, struct nsb_ns *out) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return -errno;
   return describe(fd, out);
 }

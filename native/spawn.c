@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "loopback.h"
 #include "raw_syscall.h"
 #include "sandbox_privs.h"
 
@@ -88,6 +89,7 @@ struct child {
   pid_t ppid;     /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
   int max_fd;     /* for the close-on-exec sweep when close_range(2) is missing */
   char **sh_argv; /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+  const struct nsb_loopback *loopback; /* the request that brings lo up, or NULL */
 };
 
 /* The child calls no libc function at all (not even memcpy: a sanitizer
@@ -285,6 +287,11 @@ CHILD static int child_main(void *arg) {
   if (q->hostname) TRY(NSB_STEP_SETHOSTNAME, SYS(SYS_sethostname, q->hostname, slen(q->hostname)));
   if (q->domainname) TRY(NSB_STEP_SETDOMAINNAME, SYS(SYS_setdomainname, q->domainname, slen(q->domainname)));
   if (q->propagation) TRY(NSB_STEP_PROPAGATION, SYS(SYS_mount, 0, "/", 0, MS_REC | q->propagation, 0));
+  if (c->loopback) {
+    int stage;
+    long r = nsb_loopback_up(c->loopback, &stage);
+    if (r < 0) child_fail(c, NSB_STEP_LOOPBACK, r, stage);
+  }
   if (q->root) {
     TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, q->root));
     if (!q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
@@ -331,7 +338,8 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
   res->step = NSB_STEP_REQUEST;
   if (!q->file || !q->argv || !q->envp || (q->clone_flags & ~CLONE_CREATE) || q->njoin < 0 || q->njoin > NSB_MAX_JOIN ||
       (q->njoin && !q->join) || q->nstdio < 0 || q->nstdio > NSB_MAX_STDIO || (q->nstdio && !q->stdio) ||
-      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)) || !nsb_privs_check(q))
+      (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)) ||
+      (q->loopback && !(q->clone_flags & CLONE_NEWNET)) || !nsb_privs_check(q))
     return -EINVAL;
   for (int i = 0; i < q->njoin; i++) {
     if (q->join[i].fd < 0 || !one_namespace(q->join[i].nstype) || (seen & q->join[i].nstype)) return -EINVAL;
@@ -581,6 +589,8 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
   struct rlimit nofile;
+  struct nsb_loopback loopback;
+  if (q->loopback) nsb_loopback_prepare(&loopback);
   const struct child c = {
       .req = q,
       .src = p.src,
@@ -591,6 +601,7 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
       .ppid = new_pid ? 0 : getpid(),
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
+      .loopback = q->loopback ? &loopback : NULL,
   };
   pid_t pid = clone_child(q, &p, (struct child *)&c, res, floor, &r);
   if (pid < 0) goto out;

@@ -44,6 +44,8 @@ extern "C" {
   X(SETHOSTNAME, "sethostname")                                                                              \
   X(SETDOMAINNAME, "setdomainname")                                                                          \
   X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                     \
+  /* sandbox: */                                                                                             \
+  X(LOOPBACK, "loopback") /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */     \
   X(CHROOT, "chroot")                                                                                        \
   X(MOUNT_PROC, "mount:/proc")                                                                               \
   X(MOUNT_SYS, "mount:/sys")                                                                                 \
@@ -107,6 +109,8 @@ struct nsb_spawn_request {
   const char *root;          /* chroot */
   int mount_proc;
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
+  /* sandbox: */
+  int loopback; /* bring lo up in the new network namespace (needs CLONE_NEWNET) */
   const char *cwd;
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */

@@ -56,9 +56,10 @@ class Request {
            Optional("timensOffsets", &q.timens_offsets) && Joins() && Optional("hostname", &q.hostname) &&
            Optional("domainname", &q.domainname) && Int("propagation", 0, INT32_MAX, &q.propagation) &&
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
-           Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
-           Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
-           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Privileges();
+           OptionalFlag("loopback", &q.loopback) && Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) &&
+           Id("uid", &q.uid) && Id("gid", &q.gid) && Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() &&
+           Optional("setgroups", &q.setgroups) && Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) &&
+           Privileges();
   }
 
   nsb_spawn_request q{};
@@ -107,6 +108,14 @@ class Request {
     napi_value v;
     bool b;
     if (!Get(key, &v) || !glue::Bool(env_, v, Name(key), &b)) return false;
+    *out = b;
+    return true;
+  }
+  // Absent (undefined): 0.
+  bool OptionalFlag(const char* key, int* out) {
+    napi_value v;
+    bool b = false;
+    if (!Get(key, &v) || (!glue::Is(env_, v, napi_undefined) && !glue::Bool(env_, v, Name(key), &b))) return false;
     *out = b;
     return true;
   }
@@ -167,10 +176,8 @@ class Request {
 
   // The privilege fields (native/sandbox_privs.h), each optional.
   bool Privileges() {
-    napi_value v;
     q.ngroups = -1;
-    return Rlimits() && Groups() && Capabilities() && Get("noNewPrivileges", &v) &&
-           (glue::Is(env_, v, napi_undefined) || Flag("noNewPrivileges", &q.no_new_privs)) && Seccomp() &&
+    return Rlimits() && Groups() && Capabilities() && OptionalFlag("noNewPrivileges", &q.no_new_privs) && Seccomp() &&
            Optional("cgroup", &q.cgroup);
   }
   // [{ resource, soft, hard }], -1 for RLIM_INFINITY.

@@ -469,6 +469,7 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       hostname: or(fc.string({ maxLength: 70 })),
       mountProc: or(fc.boolean()),
       mountSys: or(fc.boolean()),
+      loopback: or(fc.boolean()),
       propagation: or(fc.constantFrom('private', 'slave', 'shared', 'unchanged')),
       root: or(fc.constantFrom('/', '/nonexistent', scratch)),
       cwd: or(fc.constantFrom('/', '/tmp', '/nonexistent')),

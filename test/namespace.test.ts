@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, Namespace, NamespaceError, typeToFlag } from '../lib/index.js';
-import { type Fixture, fdCount, fixture, isRoot, itRoot, nsLink, nspid } from './support/env.js';
+import { type Fixture, fdCount, fixture, isRoot, itRoot, nsLink, nspid, runNode } from './support/env.js';
+import { removeScratch, scratchDir } from './support/mounts.js';
 
 function linkOf(fd: number): string {
   try {
@@ -93,6 +96,42 @@ describe('Namespace handles', () => {
     expect(() => Namespace.open('/proc/self/ns/nope')).toThrow(
       /ENOENT: no such file or directory, open '\/proc\/self\/ns\/nope'/,
     );
+  });
+
+  it('a FIFO at any namespace path fails at once (EINVAL), never blocks the thread', () => {
+    // In a process of its own, bounded: an open that blocks (O_RDONLY on a FIFO with no writer) gets it killed.
+    const dir = scratchDir('fifo');
+    try {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const out = runNode(
+        `const m = require(process.env.NSBIND);
+        const fifo = ${JSON.stringify(fifo)};
+        const calls = {
+          open: () => m.Namespace.open(fifo),
+          setns: () => m.setns(fifo),
+          withNamespaces: () => m.withNamespaces({ net: fifo }, () => 1),
+          join: () => m.spawn('/bin/true', [], { join: { net: fifo } }),
+          release: () => m.release(fifo),
+        };
+        const seen = {};
+        for (const [name, call] of Object.entries(calls)) {
+          try { call(); seen[name] = 'no error'; } catch (e) { seen[name] = e.code + ' ' + e.syscall; }
+        }
+        console.log(JSON.stringify(seen));`,
+        { seconds: 10, asNobody: isRoot },
+      );
+      expect(JSON.parse(out)).toEqual({
+        open: 'EINVAL open',
+        setns: 'EINVAL open',
+        withNamespaces: 'EINVAL open',
+        join: 'EINVAL open',
+        release: 'EINVAL open',
+      });
+      expect(statSync(fifo).isFIFO()).toBe(true); // release left it alone
+    } finally {
+      removeScratch(dir);
+    }
   });
 
   it('validates arguments before any syscall', () => {

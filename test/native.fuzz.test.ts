@@ -118,6 +118,7 @@ function request(): fc.Arbitrary<unknown> {
     propagation: or(fc.constantFrom(0, 1 << 18, 1 << 19, 1 << 20, 3)),
     mountProc: or(fc.boolean()),
     mountSys: or(fc.boolean()),
+    loopback: or(fc.constantFrom(undefined, true, false)),
     root: or(fc.constantFrom(undefined, '/nonexistent')),
     cwd: or(fc.constantFrom(undefined, '/', '/nonexistent')),
     setsid: or(fc.boolean()),
@@ -360,7 +361,7 @@ describe('the glue checks its own arguments', () => {
     expect(fdCount()).toBe(fds);
   });
 
-  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice): no clone, no fd', () => {
+  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice, lo without a new net): no clone, no fd', () => {
     const request = {
       file: '/bin/true',
       argv: ['true'],
@@ -394,6 +395,12 @@ describe('the glue checks its own arguments', () => {
       aux: -1,
       pid: -1,
     });
+    expect(native.spawn({ ...request, loopback: true }, () => {})).toEqual({
+      errno: EINVAL,
+      step: 'request',
+      aux: -1,
+      pid: -1,
+    });
     expect(fdCount()).toBe(fds);
   });
 
@@ -404,4 +411,85 @@ describe('the glue checks its own arguments', () => {
         mountProc: false, mountSys: false, setsid: false, pdeathsig: 0, stdio: [] }, () => { throw new Error('from onExit'); });`;
     expect(runNode(script).trim()).toBe('uncaught: from onExit');
   });
+});
+
+describe("netlinkRequest on a real NETLINK_ROUTE socket (of this thread's namespace; read-only requests)", () => {
+  const NLM_F_REQUEST = 0x1;
+  const NLM_F_ACK = 0x4;
+  const NLM_F_DUMP = 0x300;
+  const RTM_GETLINK = 18;
+  const ETIMEDOUT = -constants.errno.ETIMEDOUT;
+  const EINVAL = -constants.errno.EINVAL;
+  /** Header fields over `body`, copied `offset` bytes into a fresh buffer (any alignment). */
+  const message = (h: { len?: number; type: number; flags: number; seq?: number }, body: Uint8Array, offset = 0) => {
+    const b = Buffer.alloc(offset + 16 + body.length);
+    const m = b.subarray(offset);
+    m.writeUInt32LE(h.len ?? m.length, 0);
+    m.writeUInt16LE(h.type, 4);
+    m.writeUInt16LE(h.flags, 6);
+    m.writeUInt32LE(h.seq ?? 1, 8);
+    m.set(body, 16);
+    return m;
+  };
+  const ifinfomsg = new Uint8Array(16);
+  let fd = -1;
+  beforeAll(() => {
+    const ns = native.open('/proc/thread-self/ns/net');
+    if (typeof ns === 'number') throw new Error(`open: ${ns}`);
+    const made = native.netlinkOpen(ns[0], -1);
+    native.close(ns[0]);
+    if (typeof made !== 'number') throw new Error(`netlinkOpen: ${made[0]}`);
+    fd = made;
+    return () => native.close(fd);
+  });
+
+  it('any alignment: a dump and a request sent from an odd offset are answered', () => {
+    for (const offset of [1, 2, 3]) {
+      const dump = native.netlinkRequest(
+        fd,
+        message({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP }, ifinfomsg, offset),
+      );
+      expect(Buffer.isBuffer(dump) && dump.readUInt16LE(4), `offset ${offset}`).toBe(16); // RTM_NEWLINK: lo at least
+      const lo = Buffer.from(ifinfomsg);
+      lo.writeInt32LE(1, 4);
+      const one = native.netlinkRequest(
+        fd,
+        message({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK }, lo, offset),
+      );
+      expect(Buffer.isBuffer(one) && one.readInt32LE(16 + 4)).toBe(1);
+    }
+  });
+
+  it('what the kernel would leave unanswered is EINVAL at once: no ack asked, lengths that are not the bytes sent', () => {
+    const get = { type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK };
+    const lo = Buffer.from(ifinfomsg);
+    lo.writeInt32LE(1, 4);
+    for (const m of [
+      message({ ...get, flags: NLM_F_REQUEST }, lo), // answered, but never acked: the reader would wait
+      message({ ...get, flags: NLM_F_ACK }, lo), // not a request: dropped unanswered
+      message({ ...get, len: 48 }, lo), // more than was sent: dropped
+      Buffer.concat([message({ ...get, len: 32 }, lo), message(get, lo)]), // two requests, two answers
+    ])
+      expect(native.netlinkRequest(fd, m)).toEqual([EINVAL]);
+  });
+
+  it('any header over any bytes: an answer or an error, never the reader left waiting (ETIMEDOUT)', () => {
+    const getTypes = fc.integer({ min: 4, max: 40 }).map((k) => 2 + 4 * k); // RTM_GET*: 18, 22, …
+    fc.assert(
+      fc.property(
+        fc.oneof(getTypes, fc.integer({ min: 0, max: 15 })), // or a control type (NOOP, ERROR, DONE…)
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 300 })),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.integer({ min: 0, max: 3 }),
+        (type, flags, len, body, offset) => {
+          const r = native.netlinkRequest(fd, message({ type, flags, len }, body, offset));
+          if (Buffer.isBuffer(r)) return;
+          expect(r[0]).toBeLessThan(0);
+          expect(r[0]).not.toBe(ETIMEDOUT);
+        },
+      ),
+      { numRuns: 300, endOnFailure: true },
+    );
+  }, 120_000);
 });

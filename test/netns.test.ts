@@ -31,6 +31,20 @@ describe('netns: named network namespaces shared with iproute2', () => {
     expect(netns.list()).not.toContain(name);
   });
 
+  itRoot('open: a FIFO planted under a name fails at once (EINVAL), and remove takes the name away', () => {
+    const name = fresh();
+    mkdirSync(netns.directory(), { recursive: true });
+    execFileSync('mkfifo', [netns.path(name)]);
+    const out = runNode(
+      `const { netns } = require(process.env.NSBIND);
+      try { netns.open(${JSON.stringify(name)}); console.log('opened'); } catch (e) { console.log(e.code, e.syscall); }`,
+      { seconds: 10 },
+    );
+    expect(out.trim()).toBe('EINVAL open');
+    netns.remove(name);
+    expect(existsSync(netns.path(name))).toBe(false);
+  });
+
   itRoot('create: a new network namespace that ip netns lists and enters; no thread of ours moves', () => {
     const name = fresh();
     const before = threadNamespaces('net');

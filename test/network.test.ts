@@ -1,7 +1,7 @@
 // network(ns): real traffic between namespaces built with nsbind alone, checked
 // against iproute2 (ip -j), ss -N and SIOCGSKNS; no thread moves, nothing is
 // left behind. Addresses are 10.x inside veths made here, or loopback.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -279,6 +279,53 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
     expect(n.addr.list('v0').map((a) => a.cidr)).toEqual(['10.205.0.1/24']);
   });
 
+  itRoot(
+    'a dump read while another process changes the namespace is a consistent one (NLM_F_DUMP_INTR: read again)',
+    async () => {
+      const name = fresh();
+      using n = network(keep(netns.create(name)));
+      n.link.add({ name: 'br0', type: 'bridge', up: true });
+      const N = 2000;
+      const address = (i: number) => `10.${(i >> 8) & 255}.${i & 255}.1`;
+      for (let i = 0; i < N; i++) n.addr.add('br0', `${address(i)}/32`);
+      // ip deletes and adds them back one after the other: each goes to the end, the rest move up one place
+      const churn = spawn('ip', ['-n', name, '-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const exited = new Promise((resolve) => churn.once('exit', resolve));
+      churn.stdin.on('error', () => {}); // EPIPE once it is killed
+      for (let i = 0; i < 20 * N; i++)
+        churn.stdin.write(`addr del ${address(i % N)}/32 dev br0\naddr add ${address(i % N)}/32 dev br0\n`);
+      churn.stdin.end();
+      let lists = 0;
+      try {
+        for (let round = 0; round < 100 && churn.exitCode === null; round++) {
+          const listed = (() => {
+            try {
+              return n.addr.list('br0').map((a) => a.local);
+            } catch (e) {
+              expect(e).toMatchObject({
+                code: 'EINTR',
+                request: 'RTM_GETADDR',
+                hint: expect.stringMatching(/changed/),
+              });
+              return undefined;
+            }
+          })();
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!listed) continue;
+          lists++;
+          // a snapshot has each address once, and all of them but the one being deleted and added back at most
+          expect(new Set(listed).size, 'no address twice').toBe(listed.length);
+          expect(listed.length).toBeGreaterThanOrEqual(N - 1);
+        }
+        expect(churn.exitCode, 'ip was still changing it').toBe(null);
+        expect(lists).toBeGreaterThan(10);
+      } finally {
+        churn.kill();
+        await exited;
+      }
+    },
+  );
+
   itRoot('nsid(): the id one namespace gives another, as ip netns list-id shows', () => {
     const [aName, bName] = [fresh(), fresh()];
     using a = netns.create(aName);
@@ -365,6 +412,26 @@ describe('network(): errors', () => {
     expect(ipLinks(name).map((l) => l.name)).toEqual(['lo', 'v1', 'v0']); // nothing half-made
   });
 
+  itRoot('link names: refused before any request exactly where the kernel refuses them, as ip link add finds', () => {
+    const name = fresh();
+    using n = network(keep(netns.create(name)));
+    // dev_valid_name reads bytes: 0xa0 (in 'à', U+00A0) is white space to it, U+2003 (E2 80 83) and 0x1c are not
+    for (const candidate of ['và', 'a\u00a0b', 'a\u2003b', 'a\x1cb', 'ééééééée', 'x'.repeat(15), 'a\vb']) {
+      const ip = spawnSync('ip', ['-n', name, 'link', 'add', candidate, 'type', 'bridge'], { encoding: 'utf8' });
+      if (ip.status === 0) {
+        execFileSync('ip', ['-n', name, 'link', 'del', candidate]);
+        n.link.add({ name: candidate, type: 'bridge' });
+        expect(spawnSync('ip', ['-n', name, 'link', 'show', 'dev', candidate]).status).toBe(0); // (ip -j: raw 0x1c)
+        expect(n.link.get(candidate).name).toBe(candidate);
+        n.link.del(candidate);
+      } else {
+        expect(ip.stderr, JSON.stringify(candidate)).toMatch(/Invalid argument|not a valid ifname/);
+        expect(() => n.link.add({ name: candidate, type: 'bridge' }), JSON.stringify(candidate)).toThrow(RangeError);
+      }
+    }
+    expect(n.link.list().map((l) => l.name)).toEqual(['lo']);
+  });
+
   itRoot('a link type this kernel lacks: the same answer iproute2 gets', () => {
     const name = fresh();
     using ns = netns.create(name);
@@ -420,6 +487,9 @@ describe('network(): errors', () => {
       [() => n.link.add({ name: 'a/b', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: 'a b', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: 'a:b', type: 'dummy' }), RangeError],
+      [() => n.link.add({ name: 'và', type: 'dummy' }), RangeError], // 'à' is C3 A0: the kernel's isspace takes 0xa0
+      [() => n.link.add({ name: 'a\ud800', type: 'dummy' }), RangeError],
+      [() => n.link.get('a\u00a0b'), RangeError],
       [() => n.link.add({ name: '..', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: '', type: 'dummy' }), RangeError],
       [() => n.link.add({ name: 'va', type: 'dummy', mtu: 0 }), RangeError],

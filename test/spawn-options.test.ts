@@ -92,6 +92,9 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['setgroups bogus', '/bin/true', [], { namespaces: ['user'], setgroups: 'maybe' }, TypeError],
   ['mountSys not a boolean', '/bin/true', [], { mountSys: 1 }, TypeError],
   ['mountSys with a joined mnt', '/bin/true', [], { mountSys: true, join: { mnt: '/proc/self/ns/mnt' } }, TypeError],
+  ['loopback not a boolean', '/bin/true', [], { namespaces: ['net'], loopback: 1 }, TypeError],
+  ['loopback without a new net', '/bin/true', [], { loopback: true }, TypeError],
+  ['loopback with a joined net', '/bin/true', [], { loopback: true, join: { net: '/proc/self/ns/net' } }, TypeError],
   ['propagation without a new mnt', '/bin/true', [], { propagation: 'private' }, TypeError],
   [
     'mountProc with shared propagation (would reach the host)',

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, Namespace, NamespaceError, setns, spawn, unshare, withNamespaces } from '../lib/index.js';
-import { DIST, type Fixture, fixture, isRoot, itRoot, threadNamespaces } from './support/env.js';
+import { DIST, type Fixture, fixture, isRoot, itRoot, runNode, threadNamespaces } from './support/env.js';
 
 const all = () => new Map(NAMESPACE_TYPES.map((t) => [t, threadNamespaces(t)]));
 /** The namespaces of threads present both times must be the same. */
@@ -79,4 +79,65 @@ describe('thread hygiene', () => {
     expect(msg.after).toBe(String(ours));
     expectSame(before);
   });
+
+  it('the libuv pool exists as soon as nsbind is loaded (before any thread can switch)', () => {
+    const out = runNode(
+      `const fs = require('fs');
+      const threads = () => fs.readdirSync('/proc/self/task').length;
+      const start = threads();
+      require(process.env.NSBIND);
+      const loaded = threads();
+      fs.stat('/', () => console.log(JSON.stringify({ start, loaded, used: threads() })));`,
+      { asNobody: isRoot, env: { UV_THREADPOOL_SIZE: '3' } },
+    );
+    const { start, loaded, used } = JSON.parse(out);
+    expect(loaded - start).toBe(3); // the pool's 3 threads, started by loading nsbind
+    expect(used).toBe(loaded); // the first fs callback started none
+  });
+
+  /** Runs `switchIn` (which moves the main thread into box's net namespace), then async work of every kind. */
+  const poolAfter = (switchIn: string) => `const m = require(process.env.NSBIND);
+    const fs = require('fs'), dns = require('dns'), crypto = require('crypto'), zlib = require('zlib');
+    const { Worker } = require('worker_threads');
+    const home = fs.readlinkSync('/proc/thread-self/ns/net');
+    const net = '/proc/' + process.env.BOX + '/ns/net';
+    const pending = [];
+    const work = () => {
+      pending.push(new Promise((r) => fs.stat('/', r)), new Promise((r) => dns.lookup('localhost', r)));
+      pending.push(new Promise((r) => crypto.randomBytes(8, r)), new Promise((r) => zlib.gzip('x', r)));
+      pending.push(new Promise((r) => crypto.pbkdf2('a', 'b', 1, 8, 'sha1', r)));
+    };
+    ${switchIn};
+    Promise.all(pending).then(() => {
+      const where = {};
+      for (const tid of fs.readdirSync('/proc/self/task'))
+        try { where[tid] = fs.readlinkSync('/proc/self/task/' + tid + '/ns/net'); } catch {}
+      // a worker started now starts in the namespaces of the thread that starts it (here: the main thread's)
+      const w = new Worker("require('worker_threads').parentPort.postMessage(require('fs').readlinkSync('/proc/thread-self/ns/net'))", { eval: true });
+      w.once('message', (worker) => {
+        console.log(JSON.stringify({ home, main: where[process.pid], worker, others: Object.entries(where).filter(([t]) => t !== String(process.pid)).map(([, n]) => n) }));
+        w.terminate();
+      });
+    });`;
+
+  itRoot('fs, dns.lookup, crypto, zlib started inside withNamespaces: every thread stays home', () => {
+    const r = JSON.parse(runNode(poolAfter('m.withNamespaces({ net }, work)'), { env: { BOX: String(box!.pid) } }));
+    expect(new Set(r.others)).toEqual(new Set([r.home])); // the pool too: it existed before the switch
+    expect(r.main).toBe(r.home);
+    expect(r.worker).toBe(r.home);
+  });
+
+  itRoot(
+    'after setns() / unshare() on the main thread, the pool stays home; a new Worker starts where the main thread is',
+    () => {
+      const inside = `net:[${Namespace.ofPid(box!.pid, 'net').inode}]`;
+      for (const switchIn of ['m.setns(net); work()', "m.unshare('net'); work()"]) {
+        const r = JSON.parse(runNode(poolAfter(switchIn), { env: { BOX: String(box!.pid) } }));
+        expect(new Set(r.others)).toEqual(new Set([r.home]));
+        expect(r.main).not.toBe(r.home);
+        if (switchIn.includes('setns')) expect(r.main).toBe(inside);
+        expect(r.worker).toBe(r.main);
+      }
+    },
+  );
 });

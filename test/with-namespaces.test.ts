@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Namespace, NamespaceError, type NamespaceType, withNamespaces } from '../lib/index.js';
 import { type Fixture, fdCount, fixture, isRoot, itRoot, runNode, threadNamespaces } from './support/env.js';
+import { removeScratch, scratchDir } from './support/mounts.js';
 
 const TYPES: NamespaceType[] = ['net', 'uts', 'ipc', 'mnt', 'time', 'cgroup'];
 const snapshot = () => new Map(TYPES.map((t) => [t, threadNamespaces(t)]));
@@ -169,6 +171,82 @@ describe('withNamespaces (calling thread, synchronous)', () => {
     expect(() => withNamespaces({ net }, 'fn' as never)).toThrow(TypeError);
     expect(() => withNamespaces({ net: '/etc/hostname' }, () => 1)).toThrow(NamespaceError);
     expect(fdCount()).toBe(before + 1);
+  });
+
+  itRoot('a Worker started inside lives in the namespaces entered; the caller comes back, mnt too', () => {
+    const out = runNode(
+      `const m = require(process.env.NSBIND);
+      const fs = require('fs');
+      const { Worker } = require('worker_threads');
+      const ns = '/proc/' + process.env.BOX + '/ns/';
+      const links = () => ['net', 'uts', 'mnt'].map((t) => fs.readlinkSync('/proc/thread-self/ns/' + t));
+      const home = links();
+      let w;
+      m.withNamespaces({ net: ns + 'net', uts: ns + 'uts', mnt: ns + 'mnt' }, () => {
+        w = new Worker(\`const fs = require('fs');
+          const links = ['net', 'uts', 'mnt'].map((t) => fs.readlinkSync('/proc/thread-self/ns/' + t));
+          require('worker_threads').parentPort.postMessage({ links, hostname: require('os').hostname(), marker: fs.readFileSync('/mnt/marker', 'utf8') });\`, { eval: true });
+      });
+      const main = links();
+      w.once('message', (worker) => { console.log(JSON.stringify({ home, main, worker, cwd: process.cwd() })); w.terminate(); });`,
+      { env: { BOX: String(box.pid) } },
+    );
+    const r = JSON.parse(out);
+    expect(r.main).toEqual(r.home);
+    expect(r.worker.links).toEqual(['net', 'uts', 'mnt'].map((t) => readlinkSync(`/proc/${box.pid}/ns/${t}`)));
+    expect(r.worker).toMatchObject({ hostname: 'nsbind-box', marker: 'inside\n' });
+  });
+
+  itRoot("mnt: process.cwd() and path.resolve agree with fs inside and afterwards (Node's cwd cache)", () => {
+    const dir = scratchDir('cwd');
+    try {
+      writeFileSync(join(dir, 'f'), '');
+      const probe = `() => ({ cwd: process.cwd(), real: fs.readlinkSync('/proc/thread-self/cwd'), seen: fs.existsSync(path.resolve('f')) })`;
+      const out = runNode(
+        `const m = require(process.env.NSBIND);
+        const fs = require('fs'), path = require('path');
+        const { Worker } = require('worker_threads');
+        process.chdir(process.env.DIR); // Node's cache is empty now
+        const inside = m.withNamespaces({ mnt: '/proc/' + process.env.BOX + '/ns/mnt' }, ${probe});
+        const after = (${probe})();
+        const w = new Worker(\`const m = require(process.env.NSBIND);
+          const fs = require('fs'), path = require('path');
+          m.withNamespaces({ mnt: '/proc/' + process.env.BOX + '/ns/mnt' }, ${probe});
+          require('worker_threads').parentPort.postMessage((${probe})());\`, { eval: true });
+        w.once('message', (worker) => { console.log(JSON.stringify({ inside, after, worker })); w.terminate(); });`,
+        { env: { BOX: String(box.pid), DIR: dir } },
+      );
+      const r = JSON.parse(out);
+      expect(r.inside).toEqual({ cwd: '/', real: '/', seen: false }); // at the namespace's root, no f there
+      expect(r.after).toEqual({ cwd: dir, real: dir, seen: true });
+      expect(r.worker).toEqual({ cwd: dir, real: dir, seen: true });
+    } finally {
+      removeScratch(dir);
+    }
+  });
+
+  itRoot("pid: restores what the thread's children get (pid_for_children), not the thread's own pid namespace", () => {
+    const out = runNode(`const m = require(process.env.NSBIND);
+      const fs = require('fs'), cp = require('child_process');
+      const link = (p) => fs.readlinkSync(p);
+      let hint;
+      m.unshare('pid');
+      try { m.withNamespaces({ pid: '/proc/thread-self/ns/pid' }, () => {}); } catch (e) { hint = e.code + ': ' + e.hint; }
+      const init = cp.spawn('sleep', ['60'], { stdio: 'ignore' }); // the new pid namespace's first process
+      const own = link('/proc/thread-self/ns/pid'), next = link('/proc/thread-self/ns/pid_for_children');
+      const inside = m.withNamespaces({ pid: '/proc/thread-self/ns/pid' }, () => link('/proc/thread-self/ns/pid_for_children'));
+      const after = link('/proc/thread-self/ns/pid_for_children');
+      const later = cp.spawn('sleep', ['60'], { stdio: 'ignore' });
+      const child = link('/proc/' + later.pid + '/ns/pid');
+      init.kill('SIGKILL'); later.kill('SIGKILL');
+      console.log(JSON.stringify({ hint, own, next, inside, after, child }));`);
+    const r = JSON.parse(out);
+    expect(r.next).not.toBe(r.own);
+    expect(r.inside).toBe(r.own);
+    expect(r.after).toBe(r.next);
+    expect(r.child).toBe(r.next);
+    // before the first child, pid_for_children cannot be opened: refused before anything moves
+    expect(r.hint).toMatch(/^ENOENT: .*no process yet.*start its first child/);
   });
 
   itRoot('keeps no fd over thousands of cycles', () => {

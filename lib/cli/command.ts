@@ -12,15 +12,25 @@ export interface Io {
   columns: number | undefined;
 }
 
+/** What a command module exports: its help and what it does. */
 export interface Command {
-  name: string;
-  aliases?: readonly string[];
-  /** One line for the command list. */
-  summary: string;
   /** The full --help text. */
   usage: string;
   /** Runs the command; returns the exit status (a promise, for commands that wait for a child). */
   run(args: string[], io: Io): number | Promise<number>;
+}
+
+/**
+ * A line of a command table. `load` gives the command only when it is the one
+ * to run, so that a table entry can import its module then (start-up loads
+ * nothing a command does not need).
+ */
+export interface CommandEntry {
+  name: string;
+  aliases?: readonly string[];
+  /** One line for the command list. */
+  summary: string;
+  load(): Command | Promise<Command>;
 }
 
 /** Bad input: reported as one line, exit status 2. */
@@ -89,7 +99,7 @@ export function pidArgument(value: string): number {
 /** Run `args[0]` from `commands`; `prog` is the command line so far ("nsbind", "nsbind netns"). */
 export async function dispatch(
   prog: string,
-  commands: readonly Command[],
+  commands: readonly CommandEntry[],
   args: string[],
   io: Io,
   usage: string,
@@ -100,20 +110,21 @@ export async function dispatch(
     return 0;
   }
   if (name === undefined) return fail(prog, new UsageError(`missing command (see '${prog} --help')`), io);
-  const command = commands.find((c) => c.name === name || c.aliases?.includes(name));
-  if (!command) {
+  const entry = commands.find((c) => c.name === name || c.aliases?.includes(name));
+  if (!entry) {
     const what = name.startsWith('-') ? 'option' : 'command';
     return fail(prog, new UsageError(`unknown ${what} '${name}' (see '${prog} --help')`), io);
   }
+  const command = await entry.load();
   try {
     return await command.run(rest, io);
   } catch (e) {
-    return fail(`${prog} ${command.name}`, e, io);
+    return fail(`${prog} ${entry.name}`, e, io);
   }
 }
 
 /** The command list for a usage text. */
-export function commandList(commands: readonly Command[]): string {
+export function commandList(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
 }

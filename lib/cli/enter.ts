@@ -41,8 +41,6 @@ const OPTIONS = {
 } as const;
 
 export const enter: Command = {
-  name: 'enter',
-  summary: 'run a command in the namespaces of a process, like nsenter',
   usage,
   run(args: string[], io: Io): number | Promise<number> {
     const parsed = parseBeforeCommand(this, args, io, OPTIONS);

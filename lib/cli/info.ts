@@ -21,8 +21,6 @@ Options:
 `;
 
 export const info: Command = {
-  name: 'info',
-  summary: 'show a namespace file or the namespaces of a process',
   usage,
   run(args: string[], io: Io): number {
     const parsed = parse(

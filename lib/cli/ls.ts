@@ -150,9 +150,6 @@ ${COLUMNS.map((c) => `  ${c.name.padStart(8)}  ${c.help}`).join('\n')}
 `;
 
 export const ls: Command = {
-  name: 'ls',
-  aliases: ['list'],
-  summary: 'list namespaces, like lsns',
   usage,
   run(args: string[], io: Io): number {
     const tree = treeOption(args);

@@ -2,11 +2,18 @@
 import { NamespaceError } from '../errors.js';
 import * as netns from '../netns.js';
 import { runCommand, withHint } from './child.js';
-import { type Command, commandList, dispatch, type Io, parse, parseBeforeCommand, UsageError } from './command.js';
+import {
+  type Command,
+  type CommandEntry,
+  commandList,
+  dispatch,
+  type Io,
+  parse,
+  parseBeforeCommand,
+  UsageError,
+} from './command.js';
 
 const add: Command = {
-  name: 'add',
-  summary: 'create a network namespace named NAME (ip netns add)',
   usage: `Usage: nsbind netns add [--loopback] NAME
 
 Create a network namespace and bind-mount it on /run/netns/NAME, where
@@ -31,9 +38,6 @@ Options:
 };
 
 const del: Command = {
-  name: 'del',
-  aliases: ['delete'],
-  summary: 'remove the name NAME (ip netns delete)',
   usage: `Usage: nsbind netns del NAME
 
 Unmount and remove /run/netns/NAME. The namespace itself lives on while
@@ -48,9 +52,6 @@ processes or open files still use it.
 };
 
 const ls: Command = {
-  name: 'ls',
-  aliases: ['list'],
-  summary: 'list the names, one a line (ip netns list)',
   usage: `Usage: nsbind netns ls
 
 Print the names in /run/netns (/var/run/netns without /run), one a line.
@@ -68,8 +69,6 @@ Print the names in /run/netns (/var/run/netns without /run), one a line.
 };
 
 const exec: Command = {
-  name: 'exec',
-  summary: 'run a command in network namespace NAME (ip netns exec)',
   usage: `Usage: nsbind netns exec NAME [--] COMMAND [ARGS...]
 
 Run COMMAND in the network namespace named NAME, as \`ip netns exec\` does:
@@ -97,11 +96,14 @@ Signals and exit status: as for 'nsbind run' (see 'nsbind run --help').
   },
 };
 
-const commands: readonly Command[] = [add, del, ls, exec];
+const commands: readonly CommandEntry[] = [
+  { name: 'add', summary: 'create a network namespace named NAME (ip netns add)', load: () => add },
+  { name: 'del', aliases: ['delete'], summary: 'remove the name NAME (ip netns delete)', load: () => del },
+  { name: 'ls', aliases: ['list'], summary: 'list the names, one a line (ip netns list)', load: () => ls },
+  { name: 'exec', summary: 'run a command in network namespace NAME (ip netns exec)', load: () => exec },
+];
 
 export const netnsCommand: Command = {
-  name: 'netns',
-  summary: 'named network namespaces, shared with ip netns',
   usage: `Usage: nsbind netns add|del|ls|exec [NAME] [[--] COMMAND [ARGS...]]
 
 Named network namespaces in /run/netns, interoperable with iproute2.

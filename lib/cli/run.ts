@@ -58,8 +58,6 @@ const OPTIONS = {
 } as const;
 
 export const run: Command = {
-  name: 'run',
-  summary: 'run a command in new namespaces, like unshare',
   usage,
   run(args: string[], io: Io): number | Promise<number> {
     const parsed = parseBeforeCommand(this, args, io, OPTIONS);

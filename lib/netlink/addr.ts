@@ -1,7 +1,16 @@
 // Addresses over rtnetlink (RTM_NEWADDR/DELADDR/GETADDR), as `ip addr` adds,
 // deletes and shows them (`ip -j addr show`: one entry of addr_info each).
 import { AF_INET, AF_INET6, type Cidr, type Family, familyNumber, formatAddress, type IpAddress } from '../cidr.js';
-import { attributes, type Message, Request, readString, readU32 } from './message.js';
+import {
+  attributes,
+  type Message,
+  NLM_F_CREATE_EXCL,
+  NLM_F_DUMP,
+  Request,
+  RTM,
+  readString,
+  readU32,
+} from './message.js';
 import type { Rtnetlink } from './socket.js';
 
 /** An address as `ip -j addr show` lists it in addr_info, with its link. */
@@ -54,8 +63,6 @@ const IFA_F_NODAD = 0x02;
 const IFA_F_PERMANENT = 0x80;
 const IFA_F_NOPREFIXROUTE = 0x200;
 const IFADDRMSG = 8;
-const NLM_F_CREATE_EXCL = 0x400 | 0x200;
-const NLM_F_DUMP = 0x300;
 
 // ip's order (print_ifa_flags); IFA_F_SECONDARY is 'temporary' for IPv6, IFA_F_PERMANENT shows as 'dynamic' when missing
 const FLAG_NAMES: readonly [string, number][] = [
@@ -113,12 +120,15 @@ export function delAddress(nl: Rtnetlink, index: number, dev: string, cidr: Cidr
   });
 }
 
-/** Every address, or those of one link (strict dumps filter by index in the kernel); grouped by link, as ip shows them. */
+/**
+ * Every address, or those of one link; grouped by link, as ip shows them. The dump is of every link's:
+ * the kernel marks one it changed under (NLM_F_DUMP_INTR) only then, not when it filters by index.
+ */
 export function listAddresses(nl: Rtnetlink, index: number | undefined, names: ReadonlyMap<number, string>): Address[] {
-  const request = new Request('RTM_GETADDR', NLM_F_DUMP).struct(IFADDRMSG, (b) => b.writeUInt32LE(index ?? 0, 4));
+  const request = new Request('RTM_GETADDR', NLM_F_DUMP).struct(IFADDRMSG, () => {});
   const out: Address[] = [];
   for (const m of nl.request(request, 'dump')) {
-    const a = m.type === 20 ? parseAddress(m, names) : undefined;
+    const a = m.type === RTM.RTM_NEWADDR ? parseAddress(m, names) : undefined;
     if (a && (index === undefined || a.index === index)) out.push(a);
   }
   return out.sort((x, y) => x.index - y.index); // stable: within a link, the kernel's order (IPv4, then IPv6)

@@ -1,7 +1,18 @@
 // Links over rtnetlink (RTM_NEWLINK/DELLINK/GETLINK), named and shaped as
 // `ip -j link show` prints them. Requests are checked before anything is sent.
 import { describe, integer, text } from '../validate.js';
-import { attributes, type Message, Request, readI32, readString, readU8, readU32 } from './message.js';
+import {
+  attributes,
+  type Message,
+  NLM_F_CREATE_EXCL,
+  NLM_F_DUMP,
+  Request,
+  RTM,
+  readI32,
+  readString,
+  readU8,
+  readU32,
+} from './message.js';
 import type { Rtnetlink } from './socket.js';
 
 /** A link as `ip -j link show` describes it (camelCase where ip's key has an underscore). */
@@ -104,8 +115,6 @@ const VETH_INFO_PEER = 1;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
-const NLM_F_CREATE_EXCL = 0x400 | 0x200;
-const NLM_F_DUMP = 0x300;
 const IFINFOMSG = 16;
 
 // ip's order (print_link_flags); IFF_RUNNING is shown as NO-CARRIER when missing on an up link
@@ -142,13 +151,22 @@ const LINK_TYPES: Record<number, string> = {
   65535: 'void',
 };
 
-/** A link name as the kernel accepts it (dev_valid_name): 1 to 15 bytes, not '.' or '..', no '/', ':' or space. */
+// dev_valid_name refuses '/', ':' and the bytes the kernel's isspace() takes (lib/ctype.c: 9 to 13, 32 and
+// 0xa0, which is also a byte of UTF-8 characters such as 'à'), byte by byte; any other byte is part of a name.
+const REFUSED_NAME_BYTES = new Set([0x2f, 0x3a, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
+
+/**
+ * A link name as the kernel accepts it (dev_valid_name): 1 to 15 bytes, not '.' or '..', none of the bytes
+ * it refuses; well-formed Unicode (a lone surrogate would become another name's bytes).
+ */
 export function linkName(value: unknown, name: string): string {
   const n = text(value, name);
-  if (Buffer.byteLength(n) > 15) throw new RangeError(`${name} is longer than 15 bytes (IFNAMSIZ): ${describe(n)}`);
-  if (n === '.' || n === '..' || /[/:\s]/.test(n)) {
+  if (/\p{Cs}/u.test(n)) throw new RangeError(`${name} has a lone surrogate (not well-formed UTF-16): ${describe(n)}`);
+  const bytes = Buffer.from(n);
+  if (bytes.length > 15) throw new RangeError(`${name} is longer than 15 bytes (IFNAMSIZ): ${describe(n)}`);
+  if (n === '.' || n === '..' || bytes.some((b) => REFUSED_NAME_BYTES.has(b))) {
     throw new RangeError(
-      `${name} is not a valid link name (no '/', ':' or white space, not '.' or '..'): ${describe(n)}`,
+      `${name} is not a valid link name (no '/', ':', ASCII white space or byte 0xa0 as in 'à' or U+00A0; not '.' or '..'): ${describe(n)}`,
     );
   }
   return n;
@@ -194,7 +212,7 @@ export function listLinks(nl: Rtnetlink): Link[] {
   return resolveLinks(
     nl
       .request(request, 'dump')
-      .filter((m) => m.type === 16)
+      .filter((m) => m.type === RTM.RTM_NEWLINK)
       .map(parseLink),
     undefined,
   );

@@ -19,8 +19,8 @@ export type RtnetlinkRequest = keyof typeof RTM;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
+/** NLM_F_CREATE | NLM_F_EXCL: make it, and fail if it exists (ip … add). */
+export const NLM_F_CREATE_EXCL = 0x400 | 0x200;
 
 const HEADER = 16;
 const NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
@@ -34,12 +34,11 @@ export class Request {
   #len = HEADER;
   readonly type: RtnetlinkRequest;
 
-  /** A dump (NLM_F_DUMP) ends with NLMSG_DONE; any other request asks for an ack (NLM_F_ACK). */
+  /** Every request asks for an ack (NLM_F_ACK): the kernel acks all but a dump (NLM_F_DUMP), which ends with NLMSG_DONE. */
   constructor(type: RtnetlinkRequest, flags: number) {
     this.type = type;
-    const ack = (flags & NLM_F_DUMP) === NLM_F_DUMP ? 0 : NLM_F_ACK;
     this.#buf.writeUInt16LE(RTM[type], 4);
-    this.#buf.writeUInt16LE(NLM_F_REQUEST | ack | flags, 6);
+    this.#buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | flags, 6);
   }
 
   /** The fixed struct after the header (ifinfomsg, ifaddrmsg, rtmsg, …), `size` bytes filled by `fill`. */

@@ -11,7 +11,7 @@ import {
   type IpAddress,
 } from '../cidr.js';
 import { scopeName } from './addr.js';
-import { attributes, type Message, Request, readU8, readU32 } from './message.js';
+import { attributes, type Message, NLM_F_CREATE_EXCL, NLM_F_DUMP, Request, RTM, readU8, readU32 } from './message.js';
 import type { Rtnetlink } from './socket.js';
 
 /** A route as `ip -j route show` prints it (camelCase), with the fields ip leaves out for defaults filled in. */
@@ -127,8 +127,6 @@ const RT_SCOPE_UNIVERSE = 0;
 const RT_SCOPE_LINK = 253;
 const RT_SCOPE_NOWHERE = 255;
 const RTMSG = 12;
-const NLM_F_CREATE_EXCL = 0x400 | 0x200;
-const NLM_F_DUMP = 0x300;
 
 /** Table names ip knows: 'main', 'local', 'default' and numbers. */
 export function tableNumber(name: string | number): number | undefined {
@@ -178,7 +176,7 @@ export function listRoutes(
   });
   const out: Route[] = [];
   for (const m of nl.request(request, 'dump')) {
-    const r = m.type === 24 ? parseRoute(m, names) : undefined;
+    const r = m.type === RTM.RTM_NEWROUTE ? parseRoute(m, names) : undefined;
     if (r && (table === undefined || r.tableNumber === table)) out.push(r.route);
   }
   return out;

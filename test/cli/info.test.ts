@@ -1,8 +1,11 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, Namespace } from '../../lib/index.js';
-import { nsbind, oneLineError } from '../support/cli.js';
+import { CLI, nsbind, oneLineError } from '../support/cli.js';
 import { type Fixture, fixture, itRoot } from '../support/env.js';
+import { removeScratch, scratchDir } from '../support/mounts.js';
 
 function info(args: string[]) {
   const r = nsbind(['info', ...args]);
@@ -92,6 +95,20 @@ describe('nsbind info', () => {
     );
     expect(oneLineError(nsbind(['info', '0']))).toBe("nsbind info: invalid PID '0'");
     expect(oneLineError(nsbind(['info', 'a', 'b']))).toBe("nsbind info: unexpected argument 'b'");
+  });
+
+  it('a FIFO: EINVAL in one line, at once (the open does not wait for a writer)', () => {
+    const dir = scratchDir('info-fifo');
+    try {
+      execFileSync('mkfifo', [join(dir, 'fifo')]);
+      const r = spawnSync(process.execPath, [CLI, 'info', join(dir, 'fifo')], { encoding: 'utf8', timeout: 10_000 });
+      expect(r.signal).toBe(null); // not killed by the timeout
+      expect(oneLineError({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toMatch(
+        /^nsbind info: EINVAL: invalid argument, open '.*\/fifo' — this file is not a namespace file/,
+      );
+    } finally {
+      removeScratch(dir);
+    }
   });
 
   itRoot('a process it may not inspect: EACCES in one line (PID 1 here)', (ctx) => {
