@@ -46,6 +46,11 @@ export interface NativeBinding {
   readonly limits: SpawnLimits;
   /** Clone and exec; onExit runs on this thread's event loop once the child is reaped. */
   spawn(request: NativeSpawnRequest, onExit: (status: NativeExitStatus) => void): NativeSpawnResult;
+  /**
+   * The go-ahead for a paused child of this environment, then its setup and exec: 0, -ESRCH when it is
+   * not a paused child (gone, or resumed already), or the failed step (the child is killed; its watcher reaps it).
+   */
+  resume(pidfd: number): 0 | Errno | Exclude<NativeSpawnResult, { pidfd: number }>;
   /** pidfd_send_signal to a child this environment watches; -ESRCH once it is reaped. */
   kill(pidfd: number, signal: number): 0 | Errno;
   /** Whether a watched child keeps the event loop alive. */
@@ -161,6 +166,8 @@ export interface NativePrivileges {
   seccomp?: Uint8Array | undefined;
   /** A cgroup v2 directory to start in. */
   cgroup?: string | undefined;
+  /** Return once the child waits for resume() (its new namespaces made, its id maps written). */
+  paused?: boolean | undefined;
 }
 
 export type NativeSpawnResult =

@@ -89,9 +89,22 @@ export interface PrivilegeOptions {
   groups?: readonly number[];
   /** Start in this cgroup v2 directory (clone3 CLONE_INTO_CGROUP, Linux 5.7). */
   cgroup?: string;
+  /**
+   * Return once the child's new namespaces exist and its id maps are written, before the rest of its
+   * setup (joins included); `child.resume()` runs the rest and exec, throwing as spawn would.
+   */
+  paused?: boolean;
 }
 
-export const PRIVILEGE_KEYS = ['noNewPrivileges', 'capabilities', 'seccomp', 'rlimits', 'groups', 'cgroup'] as const;
+export const PRIVILEGE_KEYS = [
+  'noNewPrivileges',
+  'capabilities',
+  'seccomp',
+  'rlimits',
+  'groups',
+  'cgroup',
+  'paused',
+] as const;
 
 export interface ParsedRlimit {
   resource: number;
@@ -109,6 +122,7 @@ export interface ParsedPrivileges {
   rlimits: ParsedRlimit[];
   groups: number[] | undefined;
   cgroup: string | undefined;
+  paused: boolean;
 }
 
 /** The user namespace settings groups depend on. */
@@ -127,17 +141,21 @@ export function parsePrivileges(
   create: ReadonlySet<NamespaceType>,
   maps: UserMaps,
 ): ParsedPrivileges {
-  const noNewPrivileges = o.noNewPrivileges ?? false;
-  if (typeof noNewPrivileges !== 'boolean')
-    throw new TypeError(`options.noNewPrivileges must be a boolean, got ${validate.describe(noNewPrivileges)}`);
   return {
-    noNewPrivileges,
+    noNewPrivileges: flag(o.noNewPrivileges, 'options.noNewPrivileges'),
     capabilities: o.capabilities === undefined ? undefined : capabilities(o.capabilities),
     seccomp: o.seccomp === undefined ? undefined : seccomp(o.seccomp),
     rlimits: o.rlimits === undefined ? [] : rlimits(o.rlimits),
     groups: o.groups === undefined ? undefined : groups(o.groups, create, maps),
     cgroup: o.cgroup === undefined ? undefined : cgroup(o.cgroup),
+    paused: flag(o.paused, 'options.paused'),
   };
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${validate.describe(value)}`);
+  return value;
 }
 
 /** 'CAP_NET_ADMIN', 'cap_net_admin' or 'net_admin' → 12. */

@@ -16,6 +16,7 @@ import {
 import { type ParsedSpawn, parseSpawn, type SpawnOptions } from './spawn-options.js';
 import type { ParsedPrivileges } from './spawn-privileges.js';
 import { LIBRARY, type Remedies, stepError } from './spawn-steps.js';
+import { subordinateIds, writeAutoMap } from './subid.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
@@ -42,6 +43,7 @@ export function spawnWith(
   options?: SpawnOptions,
 ): Subprocess {
   const parsed = parseSpawn(file, args, options);
+  const autoMaps = parsed.autoMaps.map((kind) => ({ kind, range: subordinateIds(kind) })); // no entry: before any clone
   const opened: Namespace[] = [];
   let pipes: number[] = [];
   try {
@@ -73,11 +75,33 @@ export function spawnWith(
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
       ...privileges(parsed.privileges),
+      paused: parsed.privileges.paused || autoMaps.length > 0, // newuidmap writes while the child waits
     };
     const result = native.spawn(request, onExit);
     if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
     pipes = result.stdio;
-    const child = new Subprocess(result.pid, result.pidfd, streams(pipes), exited);
+    const { pidfd } = result;
+    const resume = () => {
+      const r = native.resume(pidfd);
+      if (typeof r === 'object') throw stepError(r.errno, r.step, { ...r, request: parsed, remedies });
+      if (r < 0) throw new NamespaceError(r, { syscall: 'resume', hint: 'The paused child is gone.' });
+    };
+    if (autoMaps.length > 0) {
+      try {
+        for (const { kind, range } of autoMaps) writeAutoMap(kind, result.pid, range);
+      } catch (e) {
+        native.kill(pidfd, constants.signals.SIGKILL); // its watcher reaps it
+        throw e;
+      }
+      if (!parsed.privileges.paused) resume();
+    }
+    const child = new Subprocess(
+      result.pid,
+      pidfd,
+      streams(pipes),
+      exited,
+      parsed.privileges.paused ? resume : undefined,
+    );
     pipes = [];
     return child;
   } finally {

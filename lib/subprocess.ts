@@ -1,6 +1,7 @@
 // Subprocess: a child started by spawn(), watched through its pidfd on the
 // event loop of the thread that spawned it.
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { NamespaceType } from './constants.js';
@@ -38,6 +39,9 @@ export class Subprocess extends EventEmitter {
   signalCode: NodeJS.Signals | null = null;
   #pidfd: number;
   #running = true;
+  /** A paused child's go-ahead, until it is given. */
+  #resume: (() => void) | undefined;
+  #ref = true;
 
   /**
    * Made by spawn().
@@ -49,11 +53,14 @@ export class Subprocess extends EventEmitter {
     pidfd: number,
     stdio: [Writable | null, Readable | null, Readable | null],
     exited: Promise<NativeExitStatus>,
+    resume?: () => void,
   ) {
     super();
     this.pid = pid;
     this.#pidfd = pidfd;
     [this.stdin, this.stdout, this.stderr] = stdio;
+    this.#resume = resume;
+    if (resume) this.#hold(false); // a child never resumed does not keep this process running
     this.exited = exited.then((reaped) => {
       this.#running = false;
       const status = exitStatus(reaped);
@@ -100,22 +107,55 @@ export class Subprocess extends EventEmitter {
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const number = toSignal(signal);
     if (!this.#running) return false;
+    if (this.#resume) this.#hold(this.#ref); // a paused child's exit is awaited like any other
     const r = native.kill(this.#pidfd, number);
     if (r === ESRCH) return false;
     if (r < 0) throw new NamespaceError(r, { syscall: 'pidfd_send_signal' });
     return true;
   }
 
-  /** Keep the event loop alive until the process exits (the default). */
+  /** Keep the event loop alive until the process exits (the default; for a paused one, once resumed). */
   ref(): this {
-    if (this.#running) native.ref(this.#pidfd, true);
+    this.#ref = true;
+    if (this.#running && !this.#resume) native.ref(this.#pidfd, true);
     return this;
   }
 
   /** Let the event loop exit while the process still runs. */
   unref(): this {
-    if (this.#running) native.ref(this.#pidfd, false);
+    this.#ref = false;
+    if (this.#running && !this.#resume) native.ref(this.#pidfd, false);
     return this;
+  }
+
+  /** Whether the child was spawned with `paused: true` and waits for resume(). */
+  get paused(): boolean {
+    return this.#resume !== undefined;
+  }
+
+  /**
+   * Let a child spawned with `paused: true` go on: the rest of its setup and exec. Throws the
+   * NamespaceError spawn would have thrown (the child is killed then; `exited` reports it).
+   */
+  resume(): void {
+    const go = this.#resume;
+    if (!go)
+      throw new TypeError('resume(): the child is not paused (spawned without paused: true, or resumed already)');
+    this.#resume = undefined;
+    try {
+      go();
+    } finally {
+      this.#hold(this.#ref);
+    }
+  }
+
+  /** While paused, neither the child nor its stdio pipes keep the event loop alive. */
+  #hold(ref: boolean): void {
+    if (this.#running) native.ref(this.#pidfd, ref);
+    for (const s of [this.stdin, this.stdout, this.stderr] as (Socket | null)[]) {
+      if (ref) s?.ref();
+      else s?.unref();
+    }
   }
 
   /** A handle on one of the child's namespaces (/proc/PID/ns/TYPE). */

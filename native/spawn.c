@@ -535,17 +535,44 @@ static pid_t clone_child(const struct nsb_spawn_request *q, struct parent *p, st
   return (pid_t)pid;
 }
 
-int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
-  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, MAP_FAILED, 0, {0}};
-  struct report rep;
+/* A started child and everything it reads: kept, unchanged, until it has exec'd or is gone. */
+struct nsb_spawn_state {
+  const struct nsb_spawn_request *q;
+  struct parent p;
+  struct child c;
+  struct nsb_loopback loopback;
+};
+
+/* Close and unmap what the spawn made (failed: also the parent's pipe ends
+ * for stdio). Only once the child has exec'd or is gone: EOF on the error
+ * pipe (the kernel drops the child's memory before its files), or reaped. */
+static void release(struct nsb_spawn_state *s, int failed, struct nsb_spawn_result *res) {
+  struct parent *p = &s->p;
+  close_stdio(s->q, p, failed ? res->stdio : NULL);
+  close_fd(&p->pidfd);
+  close_fd(&p->restore);
+  close_fd(&p->cgroup);
+  for (int i = 0; i < 2; i++) {
+    close_fd(&p->err[i]);
+    close_fd(&p->sync[i]);
+  }
+  if (p->area != MAP_FAILED) munmap(p->area, p->area_size);
+  p->area = MAP_FAILED;
+}
+
+/* Up to the clone and the id maps: the child waits for the go-ahead if it has
+ * a sync pipe. On failure everything is released and no child is left. */
+static int start(struct nsb_spawn_state *s, const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
+  struct parent *p = &s->p;
   int r;
+  *s = (struct nsb_spawn_state){.q = q, .p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, MAP_FAILED, 0, {0}}};
   res->pid = -1;
   res->pidfd = -1;
   res->step = NSB_STEP_NONE;
   res->aux = -1;
   for (int i = 0; i < NSB_MAX_STDIO; i++) res->stdio[i] = -1;
   if ((r = check_request(q, res)) < 0) return r;
-  for (int i = 0; i < q->nstdio; i++) p.src[i] = -1;
+  for (int i = 0; i < q->nstdio; i++) p->src[i] = -1;
 
   /* Every fd given for stdio must be open, and nothing made here may take its
    * number (another thread could close it meanwhile): what nsb_spawn opens
@@ -560,28 +587,29 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
     }
     if (q->stdio[i].fd >= floor) floor = q->stdio[i].fd + 1;
   }
-  if ((r = make_pipe(p.err, floor)) < 0 || ((q->clone_flags & CLONE_NEWUSER) && (r = make_pipe(p.sync, floor)) < 0)) {
+  int wait = (q->clone_flags & CLONE_NEWUSER) || q->paused;
+  if ((r = make_pipe(p->err, floor)) < 0 || (wait && (r = make_pipe(p->sync, floor)) < 0)) {
     res->step = NSB_STEP_PIPE;
-    goto out;
+    goto fail;
   }
-  if ((r = open_stdio(q, &p, res, floor)) < 0) goto out;
-  if (q->cgroup && (p.cgroup = place(open(q->cgroup, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), floor)) < 0) {
-    r = p.cgroup;
+  if ((r = open_stdio(q, p, res, floor)) < 0) goto fail;
+  if (q->cgroup && (p->cgroup = place(open(q->cgroup, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), floor)) < 0) {
+    r = p->cgroup;
     res->step = NSB_STEP_CGROUP;
-    goto out;
+    goto fail;
   }
 
   int argc = 0;
   while (q->argv[argc]) argc++;
-  p.area_size = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
-  p.area = mmap(NULL, p.area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (p.area == MAP_FAILED) {
+  p->area_size = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
+  p->area = mmap(NULL, p->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (p->area == MAP_FAILED) {
     r = -errno;
     res->step = NSB_STEP_STACK;
-    goto out;
+    goto fail;
   }
-  mprotect(p.area, GUARD_SIZE, PROT_NONE);
-  char **sh_argv = (char **)(p.area + GUARD_SIZE + STACK_SIZE);
+  mprotect(p->area, GUARD_SIZE, PROT_NONE);
+  char **sh_argv = (char **)(p->area + GUARD_SIZE + STACK_SIZE);
   sh_argv[0] = SHELL;
   for (int i = 1; i < argc; i++) sh_argv[i + 1] = q->argv[i];
   sh_argv[argc > 1 ? argc + 1 : 2] = NULL;
@@ -589,60 +617,109 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
   struct rlimit nofile;
-  struct nsb_loopback loopback;
-  if (q->loopback) nsb_loopback_prepare(&loopback);
-  const struct child c = {
+  if (q->loopback) nsb_loopback_prepare(&s->loopback);
+  s->c = (struct child){
       .req = q,
-      .src = p.src,
-      .err_fd = p.err[1],
-      .err_read = p.err[0],
-      .sync_fd = p.sync[0],
-      .sync_write = p.sync[1],
+      .src = p->src,
+      .err_fd = p->err[1],
+      .err_read = p->err[0],
+      .sync_fd = p->sync[0],
+      .sync_write = p->sync[1],
       .ppid = new_pid ? 0 : getpid(),
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
-      .loopback = q->loopback ? &loopback : NULL,
+      .loopback = q->loopback ? &s->loopback : NULL,
   };
-  pid_t pid = clone_child(q, &p, (struct child *)&c, res, floor, &r);
-  if (pid < 0) goto out;
+  pid_t pid = clone_child(q, p, &s->c, res, floor, &r);
+  if (pid < 0) goto fail;
   res->pid = pid; /* kept on failure too, for messages (the child is reaped by then) */
 
-  /* Until the child has exec'd or is gone, what it reads stays as it is (p.src
+  /* Until the child has exec'd or is gone, what it reads stays as it is (p->src
    * too: its stdio ends are closed at the end). Its pipe ends in c are copies. */
-  close_fd(&p.err[1]);
-  close_fd(&p.sync[0]);
-  if (p.sync[1] >= 0) {
-    r = write_maps(q, pid, res);
-    if (r == 0 && write(p.sync[1], "", 1) != 1) {
-      r = -errno;
-      res->step = NSB_STEP_SYNC;
-    }
-    if (r < 0) goto kill;
+  close_fd(&p->err[1]);
+  close_fd(&p->sync[0]);
+  if (p->sync[1] >= 0 && (r = write_maps(q, pid, res)) < 0) {
+    nsb_pidfd_kill_reap(p->pidfd);
+    goto fail;
   }
-  if (read_report(p.err[0], &rep)) {
+  return 0;
+fail:
+  release(s, 1, res);
+  return r;
+}
+
+/* The go-ahead, then the child's report or EOF (it exec'd). A failed child is
+ * killed, and reaped when `reap` (else its pidfd's owner reaps it). */
+static int go(struct nsb_spawn_state *s, int pidfd, int reap, struct nsb_spawn_result *res) {
+  struct parent *p = &s->p;
+  struct report rep;
+  int r = 0;
+  if (p->sync[1] >= 0 && write(p->sync[1], "", 1) != 1) {
+    r = -errno;
+    res->step = NSB_STEP_SYNC;
+  } else if (read_report(p->err[0], &rep)) {
     r = -rep.err;
     res->step = rep.step;
     res->aux = rep.aux;
-    goto kill;
   }
-  res->pidfd = p.pidfd;
-  p.pidfd = -1;
-  r = 0;
-  goto out;
-
-kill:
-  nsb_pidfd_kill_reap(p.pidfd);
-out:
-  close_stdio(q, &p, r < 0 ? res->stdio : NULL);
-  close_fd(&p.pidfd);
-  close_fd(&p.restore);
-  close_fd(&p.cgroup);
-  for (int i = 0; i < 2; i++) {
-    close_fd(&p.err[i]);
-    close_fd(&p.sync[i]);
+  if (r < 0 && reap) {
+    nsb_pidfd_kill_reap(pidfd);
+  } else if (r < 0) {
+    nsb_pidfd_kill(pidfd, SIGKILL);
+    close_fd(&p->sync[1]);        /* a child that never read the go-ahead sees EOF */
+    read_report(p->err[0], &rep); /* until EOF: the child is gone */
   }
-  if (p.area != MAP_FAILED) munmap(p.area, p.area_size); /* safe: the child has exec'd or is gone (EOF, or reaped) */
+  release(s, r < 0, res);
   return r;
+}
+
+/* The pidfd, taken out of the state (release closes what is left there). */
+static int take_pidfd(struct nsb_spawn_state *s) {
+  int pidfd = s->p.pidfd;
+  s->p.pidfd = -1;
+  return pidfd;
+}
+
+int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
+  struct nsb_spawn_state s;
+  int r = start(&s, q, res);
+  if (r < 0) return r;
+  int pidfd = take_pidfd(&s);
+  if ((r = go(&s, pidfd, 1, res)) < 0)
+    close(pidfd);
+  else
+    res->pidfd = pidfd;
+  return r;
+}
+
+int nsb_spawn_start(const struct nsb_spawn_request *q, struct nsb_spawn_result *res, struct nsb_spawn_state **state) {
+  struct nsb_spawn_state *s = malloc(sizeof *s);
+  if (!s) {
+    res->step = NSB_STEP_STACK;
+    return -ENOMEM;
+  }
+  int r = start(s, q, res);
+  if (r < 0) {
+    free(s);
+    return r;
+  }
+  res->pidfd = take_pidfd(s);
+  *state = s;
+  return 0;
+}
+
+int nsb_spawn_go(struct nsb_spawn_state *s, int pidfd, struct nsb_spawn_result *res) {
+  res->step = NSB_STEP_NONE;
+  res->aux = -1;
+  for (int i = 0; i < NSB_MAX_STDIO; i++) res->stdio[i] = -1; /* the parent's ends went out with the start */
+  int r = go(s, pidfd, 0, res);
+  free(s);
+  return r;
+}
+
+void nsb_spawn_release(struct nsb_spawn_state *s) {
+  release(s, 0, NULL);
+  free(s);
 }
 
 int nsb_pidfd_kill(int pidfd, int sig) { return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0; }

@@ -133,6 +133,7 @@ struct nsb_spawn_request {
   const void *seccomp; /* struct sock_filter[seccomp_len], loaded last before exec */
   int seccomp_len;     /* 0: no filter */
   const char *cgroup;  /* start in this cgroup v2 directory (clone3 CLONE_INTO_CGROUP), or NULL */
+  int paused;          /* nsb_spawn_start: the child waits for nsb_spawn_go */
 };
 
 struct nsb_spawn_result {
@@ -149,6 +150,18 @@ long nsb_id_map_max(void);
 /* Returns 0 (pid, pidfd, stdio filled) or a negative errno with step/aux set;
  * on failure no child is left (killed and reaped) and no fd is leaked. */
 int nsb_spawn(const struct nsb_spawn_request *req, struct nsb_spawn_result *res);
+
+/* A child started and waiting (req->paused): its new namespaces exist and its
+ * id maps are written; it has joined nothing yet and waits for the go-ahead. */
+struct nsb_spawn_state;
+/* As nsb_spawn up to that point: 0 (pid, pidfd, stdio filled, *state set) or a
+ * negative errno, with no child left. req must stay as it is until go or release. */
+int nsb_spawn_start(const struct nsb_spawn_request *req, struct nsb_spawn_result *res, struct nsb_spawn_state **state);
+/* The rest of the setup and exec; frees state. On failure (step/aux set) the
+ * child is killed, and gone by the return, but not reaped: pidfd's owner reaps it. */
+int nsb_spawn_go(struct nsb_spawn_state *state, int pidfd, struct nsb_spawn_result *res);
+/* For a child that is gone (reaped) without the go-ahead: frees state. */
+void nsb_spawn_release(struct nsb_spawn_state *state);
 
 /* pidfd_send_signal(2). */
 int nsb_pidfd_kill(int pidfd, int sig);

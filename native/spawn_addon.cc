@@ -3,6 +3,7 @@
 // event loop (uv_poll), reaping it with waitid(P_PIDFD) — no SIGCHLD handler,
 // no pool thread.
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,6 @@ struct Callback {
     fn = nullptr;
     context = nullptr;
   }
-};
-
-struct Addon::Child {
-  uv_poll_t poll;
-  int pidfd;
-  Addon* addon;
-  Callback on_exit;
 };
 
 namespace {
@@ -178,7 +172,7 @@ class Request {
   bool Privileges() {
     q.ngroups = -1;
     return Rlimits() && Groups() && Capabilities() && OptionalFlag("noNewPrivileges", &q.no_new_privs) && Seccomp() &&
-           Optional("cgroup", &q.cgroup);
+           Optional("cgroup", &q.cgroup) && OptionalFlag("paused", &q.paused);
   }
   // [{ resource, soft, hard }], -1 for RLIM_INFINITY.
   bool Rlimits() {
@@ -271,11 +265,38 @@ class Request {
   std::vector<uint8_t> seccomp_;
 };
 
+Napi::Value Failure(napi_env env, int r, const nsb_spawn_result& res);
+
 Napi::Value StepName(napi_env env, int step) {
   return glue::Str(env, step >= 0 && step < NSB_STEP_COUNT ? nsb_step_names[step] : "unknown");
 }
 
+Napi::Value Failure(napi_env env, int r, const nsb_spawn_result& res) {
+  return glue::Out::Object(env)
+      .Set("errno", r)
+      .Set("step", StepName(env, res.step))
+      .Set("aux", res.aux)
+      .Set("pid", static_cast<double>(res.pid))
+      .Value();
+}
+
 }  // namespace
+
+// A paused child (nsb_spawn_start): its setup state and the request it reads, both kept until it
+// has had the go-ahead or is gone.
+struct Addon::Paused {
+  nsb_spawn_state* state;
+  std::unique_ptr<Request> request;
+  pid_t pid;
+};
+
+struct Addon::Child {
+  uv_poll_t poll;
+  int pidfd;
+  Addon* addon;
+  Callback on_exit;
+  Paused* paused = nullptr;  // until resumed, or gone
+};
 
 // spawn(request, onExit(status)) -> { pid, pidfd, stdio } | { errno, step, aux, pid }
 // status: { code, signal } once reaped (code -1 when signalled), or { errno, syscall }
@@ -285,48 +306,64 @@ Napi::Value Addon::Spawn(const Napi::CallbackInfo& info) {
   napi_env env = args.env();
   napi_value o, on_exit;
   if (!args || !args.Object(0, "request", &o) || !args.Function(1, "onExit", &on_exit)) return {};
-  Request request(env);
-  if (!request.Read(o)) return {};
+  auto request = std::make_unique<Request>(env);
+  if (!request->Read(o)) return {};
 
   nsb_spawn_result res;
-  int r = nsb_spawn(&request.q, &res);
-  if (r == 0 && (r = Watch(env, res.pidfd, on_exit)) < 0) {
+  nsb_spawn_state* state = nullptr;
+  int nstdio = request->q.nstdio;
+  int r = request->q.paused ? nsb_spawn_start(&request->q, &res, &state) : nsb_spawn(&request->q, &res);
+  Paused* paused = state ? new Paused{state, std::move(request), res.pid} : nullptr;
+  if (r == 0 && (r = Watch(env, res.pidfd, on_exit, paused)) < 0) {
     res.step = NSB_STEP_WATCH;
-    for (int i = 0; i < request.q.nstdio; i++)
+    for (int i = 0; i < nstdio; i++)
       if (res.stdio[i] >= 0) close(res.stdio[i]);
   }
-  if (r < 0)
-    return glue::Out::Object(env)
-        .Set("errno", r)
-        .Set("step", StepName(env, res.step))
-        .Set("aux", res.aux)
-        .Set("pid", static_cast<double>(res.pid))
-        .Value();
+  if (r < 0) return Failure(env, r, res);
   glue::Out stdio = glue::Out::Array(env);
-  for (int i = 0; i < request.q.nstdio; i++) stdio.Set(static_cast<uint32_t>(i), res.stdio[i]);
+  for (int i = 0; i < nstdio; i++) stdio.Set(static_cast<uint32_t>(i), res.stdio[i]);
   Napi::Value out = glue::Out::Object(env)
                         .Set("pid", static_cast<double>(res.pid))
                         .Set("pidfd", res.pidfd)
                         .Set("stdio", stdio.Value())
                         .Value();
   if (out.IsEmpty())  // JS will never own the pipe ends; the child stays watched (and reaped)
-    for (int i = 0; i < request.q.nstdio; i++)
+    for (int i = 0; i < nstdio; i++)
       if (res.stdio[i] >= 0) close(res.stdio[i]);
   return out;
 }
 
+// resume(pidfd) -> 0 | -ESRCH (not a paused child of ours) | { errno, step, aux, pid }:
+// the go-ahead for a paused child, then its setup and exec, as spawn reports them. A child
+// that fails is killed and left to its watcher to reap.
+Napi::Value Addon::Resume(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "resume", 1);
+  int pidfd;
+  if (!args || !args.Fd(0, &pidfd)) return {};
+  auto it = children_.find(pidfd);
+  if (it == children_.end() || !it->second->paused) return glue::Number(args.env(), -ESRCH);
+  std::unique_ptr<Paused> paused(it->second->paused);
+  it->second->paused = nullptr;
+  nsb_spawn_result res;
+  res.pid = paused->pid;
+  int r = nsb_spawn_go(paused->state, pidfd, &res);
+  return r < 0 ? Failure(args.env(), r, res) : glue::Number(args.env(), 0);
+}
+
 // Watch pidfd on this environment's loop; on failure the child is killed and
 // reaped and the pidfd closed.
-int Addon::Watch(napi_env env, int pidfd, napi_value on_exit) {
+int Addon::Watch(napi_env env, int pidfd, napi_value on_exit, Paused* paused) {
   auto* child = new Child{};
   child->pidfd = pidfd;
   child->addon = this;
   child->poll.data = child;
+  child->paused = paused;
   int r = child->on_exit.Make(env, on_exit) ? uv_poll_init(loop_, &child->poll, pidfd) : UV_ENOMEM;
   if (r < 0) {  // nothing for libuv to close
     nsb_pidfd_kill_reap(pidfd);
     close(pidfd);
     child->on_exit.Release(env);
+    ReleasePaused(child);
     delete child;
     return r;
   }
@@ -369,9 +406,18 @@ void Addon::OnReadable(uv_poll_t* handle, int status, int) {
   on_exit.Release(env);
 }
 
+// A paused child that is gone (reaped) no longer needs its setup state.
+void Addon::ReleasePaused(Child* child) {
+  if (!child->paused) return;
+  nsb_spawn_release(child->paused->state);
+  delete child->paused;
+  child->paused = nullptr;
+}
+
 // Stop watching and close the pidfd (libuv does not touch the fd once the poll
 // is stopped and closing); the Child itself goes when libuv lets go of it.
 void Addon::Forget(Child* child) {
+  ReleasePaused(child);
   children_.erase(child->pidfd);
   closing_++;
   uv_poll_stop(&child->poll);
@@ -396,7 +442,7 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle, void* data) {
   addon->teardown_ = handle;
   while (!addon->children_.empty()) {
     Child* child = addon->children_.begin()->second;
-    if (addon->worker_) nsb_pidfd_kill_reap(child->pidfd);
+    if (addon->worker_ || child->paused) nsb_pidfd_kill_reap(child->pidfd);  // a paused one never ran the program
     child->on_exit.Release(addon->env_);
     addon->Forget(child);
   }

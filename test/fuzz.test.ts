@@ -306,6 +306,7 @@ const CATALOG: Record<string, Fuzz> = {
   'Subprocess#ref': method(() => child, 'ref'),
   'Subprocess#unref': method(() => child, 'unref'),
   'Subprocess#namespace': method(() => child, 'namespace'),
+  'Subprocess#resume': method(() => child, 'resume'), // not paused: a TypeError
   // network: only the scratch namespace is ever configured; top-level calls below only open and read
   network: fn(nsbind.network, 1),
   nsid: fn(nsbind.nsid, 2),
@@ -489,6 +490,7 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
         ),
       ),
       groups: or(fc.subarray([0, 65534])),
+      paused: or(fc.boolean()),
       cgroup: or(fc.constantFrom('/nonexistent', scratch)),
     },
     { requiredKeys: [] },
@@ -532,7 +534,10 @@ const spawned: Subprocess[] = [];
 function dispose(result: unknown, name: string, args: unknown[]): void {
   if (result instanceof Namespace && result !== handle) result.close();
   if (result instanceof Pidfd && result !== pidfd) result.close();
-  if (result instanceof Subprocess && result !== child) spawned.push(result);
+  if (result instanceof Subprocess && result !== child) {
+    spawned.push(result);
+    if (result.paused) result.kill('SIGKILL'); // never resumed: its exit is awaited with the others
+  }
   if (result instanceof nsbind.NetworkNamespace && result !== inNs) result.close();
   if (result instanceof http.Agent) result.destroy();
   if (result instanceof net.Socket) result.destroy();

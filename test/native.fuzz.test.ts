@@ -142,6 +142,7 @@ function request(): fc.Arbitrary<unknown> {
       fc.constantFrom(undefined, Buffer.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), Buffer.alloc(8), Buffer.alloc(9)),
     ),
     cgroup: or(fc.constantFrom(undefined, '/nonexistent', '/tmp')),
+    paused: or(fc.constantFrom(undefined, true, false)),
   });
   return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
 }
@@ -204,6 +205,7 @@ const CATALOG: Record<string, Fuzz> = {
     ),
   },
   kill: { args: args(fc.oneof(hostile(), fc.nat(64)), fc.oneof(hostile(), fc.constant(0))) },
+  resume: { args: args(fc.oneof(hostile(), fc.nat(64))) },
   ref: { args: args(fc.oneof(hostile(), fc.nat(64)), hostile()) },
 };
 /** The mount glue (bindNs, umountDetach, makeSharedMountpoint, bindNewNetns) moves to its own file, where it is fuzzed. */
@@ -233,6 +235,7 @@ function dispose(name: string, result: unknown): void {
   if (fdResult.includes(name) && typeof result === 'number' && result >= 0) native.close(result);
   if (name === 'spawn' && result && typeof result === 'object' && 'pidfd' in result) {
     running++;
+    native.resume((result as { pidfd: number }).pidfd); // a paused child goes on (-ESRCH for the others)
     for (const fd of (result as unknown as { stdio: number[] }).stdio) if (fd >= 0) native.close(fd);
   }
 }

@@ -10,6 +10,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SpawnOptions, spawn } from '../lib/index.js';
 import { compileC } from './support/cc.js';
-import { isRoot, itRoot, output, thrown } from './support/env.js';
+import { isRoot, itRoot, output, runNode, thrown } from './support/env.js';
 
 const uid = process.geteuid!();
 const gid = process.getegid!();
@@ -330,19 +331,47 @@ function cgroup2(): { mount: string; own: string } {
   return { mount, own };
 }
 
+/** Once cgroup.events says "populated 0" (the kernel updates it after the last process is released). */
+async function unpopulated(dir: string): Promise<void> {
+  const events = join(dir, 'cgroup.events');
+  const empty = () => /^populated 0$/m.test(readFileSync(events, 'latin1'));
+  if (empty()) return;
+  await new Promise<void>((resolve) => {
+    const watcher = watch(events, () => {
+      if (!empty()) return;
+      watcher.close();
+      resolve();
+    });
+    if (empty()) {
+      watcher.close();
+      resolve();
+    }
+  });
+}
+
 describe('spawn: cgroup', () => {
   itRoot('starts the child in that cgroup v2 directory (clone3 CLONE_INTO_CGROUP)', async () => {
     const { mount, own } = cgroup2();
     const dir = join(mount, own, `nsbind-test-${process.pid}`);
     execFileSync('mkdir', [dir]);
+    // shell builtins only: no other process joins the cgroup
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'while read l; do case $l in 0::*) echo "$l";; esac; done < /proc/self/cgroup; read x'],
+      {
+        cgroup: dir,
+        stdio: 'pipe',
+      },
+    );
     try {
-      const child = spawn('/bin/sh', ['-c', 'cat /proc/self/cgroup; read x'], { cgroup: dir, stdio: 'pipe' });
       const seen = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))));
-      expect(seen).toMatch(new RegExp(`^0::${join(own, `nsbind-test-${process.pid}`)}$`, 'm'));
-      expect(readFileSync(join(dir, 'cgroup.procs'), 'latin1').trim()).toBe(String(child.pid));
-      child.stdin!.end('\n');
-      await child.exited;
+      expect(seen).toBe(`0::${join(own, `nsbind-test-${process.pid}`)}\n`);
+      expect(readFileSync(join(dir, 'cgroup.procs'), 'latin1')).toBe(`${child.pid}\n`);
+      expect(readFileSync('/proc/self/cgroup', 'latin1')).toMatch(new RegExp(`^0::${own}$`, 'm')); // we stay where we were
     } finally {
+      child.kill('SIGKILL');
+      await child.exited;
+      await unpopulated(dir);
       execFileSync('rmdir', [dir]);
     }
   });
@@ -353,5 +382,83 @@ describe('spawn: cgroup', () => {
     const plain = thrown(() => spawn('/bin/true', [], { cgroup: scratch }));
     expect(plain).toMatchObject({ code: 'EBADF', step: 'cgroup', syscall: 'clone3' });
     expect(plain.hint).toMatch(/not a cgroup v2 directory/);
+  });
+});
+
+describe('spawn: paused', () => {
+  itRoot('a veth end moved into the paused child’s network namespace is there once it runs', async () => {
+    const [host, peer] = [`nsbp${process.pid % 10000}a`, `nsbp${process.pid % 10000}b`];
+    // shell builtins only: no other process joins the cgroup
+    const child = spawn('/bin/sh', ['-c', `ip -o link show ${peer}`], {
+      namespaces: ['net'],
+      paused: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      execFileSync('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+      const mac = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', peer], { encoding: 'utf8' }))[0].address;
+      execFileSync('ip', ['link', 'set', peer, 'netns', String(child.pid)]);
+      child.resume();
+      const seen = await output(child);
+      expect(seen.code).toBe(0);
+      expect(seen.stdout).toContain(`${peer}@`);
+      expect(seen.stdout).toContain(`link/ether ${mac}`);
+    } finally {
+      child.kill('SIGKILL');
+      spawnSync('ip', ['link', 'del', host]); // gone with the namespace, or soon after
+    }
+  });
+
+  it('returns with the new namespaces made and the id maps written, before exec; resume() runs the rest', async () => {
+    const { network } = await import('../lib/index.js');
+    // shell builtins only: no other process joins the cgroup
+    const child = spawn('/bin/sh', ['-c', 'cat /proc/self/uid_map; ip -o link show'], {
+      namespaces: ['user', 'net'],
+      mapRootUser: true,
+      paused: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(child.paused).toBe(true);
+    expect(readFileSync(`/proc/${child.pid}/uid_map`, 'latin1')).toMatch(new RegExp(`^\\s+0\\s+${uid}\\s+1$`, 'm'));
+    // not exec'd yet: the clone still shares this process's memory, so its command line is ours
+    expect(readFileSync(`/proc/${child.pid}/cmdline`)).toEqual(readFileSync('/proc/self/cmdline'));
+    const net = network(child.namespace('net'));
+    try {
+      net.link.add({ name: 'box0', type: 'veth', peer: { name: 'box1' } });
+    } finally {
+      net.close();
+    }
+    child.resume();
+    expect(child.paused).toBe(false);
+    const seen = await output(child);
+    expect(seen.stdout).toMatch(/^\s+0\s+\d+\s+1$/m);
+    expect(seen.stdout).toMatch(/^\d+: box0@box1: /m);
+    expect(() => child.resume()).toThrow(TypeError);
+  });
+
+  it('resume() throws the setup error spawn throws, and the killed child is reaped; kill() while paused works', async () => {
+    const direct = thrown(() => spawn('/bin/true', [], { cwd: join(scratch, 'none') }));
+    const child = spawn('/bin/true', [], { cwd: join(scratch, 'none'), paused: true, stdio: 'ignore' });
+    const late = thrown(() => child.resume());
+    expect({ code: late.code, step: late.step, path: late.path, message: late.message.replace(/\d+/g, '') }).toEqual({
+      code: direct.code,
+      step: 'chdir',
+      path: direct.path,
+      message: direct.message.replace(/\d+/g, ''),
+    });
+    expect((await child.exited).code).toBe(127);
+    const killed = spawn('/bin/true', [], { paused: true, stdio: 'ignore' });
+    expect(killed.kill('SIGKILL')).toBe(true);
+    expect(await killed.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(thrown(() => killed.resume()).code).toBe('ESRCH');
+    expect(() => spawn('/bin/true', [], { paused: 1 as never })).toThrow(TypeError);
+  });
+
+  it('a child never resumed keeps no process running: it ends with the process that spawned it', () => {
+    // the paused child holds our stdout: runNode returns once it is closed, i.e. once the child is gone
+    const out = runNode(`const { spawn } = require(process.env.NSBIND);
+      const c = spawn('/bin/sh', ['-c', 'echo ran'], { paused: true, stdio: ['ignore', 'inherit', 'inherit'] });
+      console.log('pid ' + c.pid);`);
+    expect(out).toMatch(/^pid \d+\n$/);
   });
 });
