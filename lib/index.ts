@@ -66,6 +66,7 @@ export {
   type StdioOption,
   spawn,
 } from './spawn.js';
+export { CAPABILITIES, RLIMITS } from './spawn-privileges.js';
 export { type ExitStatus, Subprocess } from './subprocess.js';
 export { unshare } from './unshare.js';
 export { type NamespaceTargets, withNamespaces } from './with-namespaces.js';
