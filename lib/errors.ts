@@ -39,6 +39,8 @@ export interface ErrorContext {
   flags?: number | undefined;
   /** For spawn: the setup step that failed ('exec', 'uid_map', 'setns:net', …). */
   step?: string | undefined;
+  /** For spawn: the program's arguments (without argv[0]), as child_process's spawn errors carry them. */
+  spawnargs?: readonly string[] | undefined;
   /** Overrides the computed hint (a spawn step's hint is its own: see spawn-steps.ts). */
   hint?: string | undefined;
 }
@@ -71,6 +73,8 @@ export class NamespaceError extends Error {
   declare readonly hint?: string;
   /** spawn: the setup step that failed. */
   declare readonly step?: string;
+  /** spawn: the program's arguments without argv[0] (child_process's spawnargs on its errors). */
+  declare readonly spawnargs?: string[];
   /** ioctl: the nsfs request name; netlink: the rtnetlink request ('RTM_NEWLINK'). */
   declare readonly request?: RequestName | RtnetlinkRequest;
   /** netlink: what the request was about ('va', '10.0.0.1/24 dev va'). */
@@ -106,6 +110,7 @@ export class NamespaceError extends Error {
     if (context.path !== undefined) this.path = context.path;
     if (hint !== undefined) this.hint = hint;
     if (context.step !== undefined) this.step = context.step;
+    if (context.spawnargs !== undefined) this.spawnargs = [...context.spawnargs];
     if (context.request !== undefined) this.request = context.request;
     if (context.subject !== undefined) this.subject = context.subject;
     if (context.hostname !== undefined) this.hostname = context.hostname;

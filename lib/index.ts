@@ -20,6 +20,14 @@ export {
 } from './constants.js';
 export { describeNamespace, type NamespaceDescription } from './describe.js';
 export { type ErrorContext, NamespaceError, NamespaceRestoreError } from './errors.js';
+export {
+  type ExecFileError,
+  type ExecFileOptions,
+  type ExecFilePromise,
+  type ExecFileResult,
+  execFile,
+} from './exec-file.js';
+export type { OutputOptions } from './exec-options.js';
 export { namespaceLimits } from './limits.js';
 export { type ListOptions, listNamespaces, type NamespaceInfo } from './list.js';
 export { type MountNamespaceInfo, Namespace, type NamespaceFileOptions } from './namespace.js';
@@ -58,6 +66,7 @@ export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
 export { socketNamespace } from './socket-at.js';
 export {
+  type ControlOptions,
   type IdMapEntry,
   type PrivilegeOptions,
   type RlimitName,
@@ -67,6 +76,7 @@ export {
   spawn,
 } from './spawn.js';
 export { CAPABILITIES, RLIMITS } from './spawn-privileges.js';
-export { type ExitStatus, Subprocess } from './subprocess.js';
+export { type SpawnSyncOptions, type SpawnSyncResult, spawnSync } from './spawn-sync.js';
+export { type ExitStatus, Subprocess, type SubprocessEvents } from './subprocess.js';
 export { unshare } from './unshare.js';
 export { type NamespaceTargets, withNamespaces } from './with-namespaces.js';

@@ -6,6 +6,10 @@ import { load } from './loader.js';
 export type RawNs = [fd: number, type: number, dev: number, ino: number];
 /** [fd or -1, nr_mounts, mnt_ns_id, type, dev, ino] from NS_MNT_GET_{INFO,NEXT,PREV}. */
 export type RawMntInfo = [fd: number, nrMounts: number, mntNsId: bigint, type: number, dev: number, ino: number];
+/** A mount point file: created by this call (1) or there before (0), st_dev, st_ino. */
+export type RawFile = [created: 0 | 1, dev: number, ino: number];
+/** [-errno, the system call that failed]. */
+export type MountFailure = [errno: Errno, syscall: string];
 /** A negative errno. */
 export type Errno = number;
 
@@ -51,6 +55,19 @@ export interface NativeBinding {
    * not a paused child (gone, or resumed already), or the failed step (the child is killed; its watcher reaps it).
    */
   resume(pidfd: number): 0 | Errno | Exclude<NativeSpawnResult, { pidfd: number }>;
+  /**
+   * Spawn and wait on this thread (poll on the pidfd and the pipes, no event loop): input goes to fd 0
+   * when it is a pipe (then closed); after timeoutMs (0: none) or more than maxBuffer bytes on one
+   * output, killSignal is sent and the pipes closed (error -ETIMEDOUT / -ENOBUFS). output[i]: what the
+   * child wrote to fd i when it was a pipe or socketpair, else null.
+   */
+  spawnSync(
+    request: NativeSpawnRequest,
+    input: Uint8Array,
+    timeoutMs: number,
+    maxBuffer: number,
+    killSignal: number,
+  ): NativeSyncResult | { errno: Errno; step: string; aux: number; pid: number };
   /** pidfd_send_signal to a child this environment watches; -ESRCH once it is reaped. */
   kill(pidfd: number, signal: number): 0 | Errno;
   /** Whether a watched child keeps the event loop alive. */
@@ -59,14 +76,19 @@ export interface NativeBinding {
   errnoName(errno: number): [name: string, description: string] | undefined;
   /** getpwuid_r: the user name of uid, if the C library knows one. */
   userName(uid: number): string | undefined;
-  /** Bind-mount the namespace open on fd (via /proc/self/fd/FD) onto target. */
-  bindNs(fd: number, target: string): 0 | Errno;
-  /** umount2(target, MNT_DETACH). */
-  umountDetach(target: string): 0 | Errno;
+  /** open(path, O_PATH | O_DIRECTORY): the directory a mount point is named in (resolved once). */
+  openDir(path: string): number;
+  /**
+   * Bind-mount the namespace open on nsFd (-1: a new network namespace, made on a short-lived thread)
+   * onto `name` in dirFd, created (mode 0) unless it exists and `exclusive` is false; never a symlink.
+   */
+  persistAt(nsFd: number, dirFd: number, name: string, exclusive: boolean): RawFile | MountFailure;
+  /** Unmount `name` in dirFd (not followed) if it is the root of a namespace file's bind mount: the file it covered. */
+  releaseAt(dirFd: number, name: string): RawFile | MountFailure;
+  /** unlinkat(dirFd, name); unless dev and ino are -1, only if it is still that file (else -ESTALE). */
+  unlinkAt(dirFd: number, name: string, dev: number, ino: number): 0 | Errno;
   /** As `ip netns add` prepares /run/netns: a shared mount point in its own peer group (under flock). */
   makeSharedMountpoint(dir: string): 0 | Errno;
-  /** unshare(CLONE_NEWNET) on a new short-lived thread and bind its net namespace onto target. */
-  bindNewNetns(target: string): 0 | Errno;
   /**
    * socket(domain, type|SOCK_CLOEXEC, protocol) inside the network namespace open on netFd, made by a
    * short-lived clone that joins it (first joining userFd, the owning user namespace, if joining is refused
@@ -114,8 +136,11 @@ export interface SpawnLimits {
   readonly idMap: number;
 }
 
-/** One child fd: a parent fd, /dev/null, or a new pipe the child reads ('pipe:read') or writes ('pipe:write'). */
-export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write';
+/**
+ * One child fd: a parent fd, /dev/null, a new pipe the child reads ('pipe:read') or writes ('pipe:write'),
+ * or a new socketpair (duplex).
+ */
+export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write' | 'socketpair';
 
 /** struct nsb_spawn_request, prepared by lib/spawn.ts (strings absent = NULL). */
 export interface NativeSpawnRequest extends NativePrivileges {
@@ -139,6 +164,7 @@ export interface NativeSpawnRequest extends NativePrivileges {
   mountSys: boolean;
   /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
   loopback?: boolean | undefined;
+  keepCredentials?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;
   /** Absent: unchanged. */
@@ -151,6 +177,8 @@ export interface NativeSpawnRequest extends NativePrivileges {
   setgroups?: string | undefined;
   uidMap?: string | undefined;
   gidMap?: string | undefined;
+  /** nsbind-init's path: exec'd (from an O_PATH fd opened before the clone) in place of the program, which it forks. */
+  init?: string | undefined;
 }
 
 /** The privilege fields of a spawn request (native/sandbox_privs.h), each optional. */
@@ -176,7 +204,17 @@ export type NativeSpawnResult =
   /** A failed step, named as in `steps`; aux: the CLONE_NEW* flag for setns, the child fd for stdio steps, else -1. */
   | { errno: Errno; step: string; aux: number; pid: number };
 
+/** spawnSync's child, reaped: code -1 when a signal ended it; error/syscall when the wait was cut short. */
+export interface NativeSyncResult {
+  pid: number;
+  code: number;
+  signal: number;
+  output: (Buffer | null)[];
+  error?: Errno;
+  syscall?: string;
+}
+
 /** How a child ended (code -1 when a signal ended it), or why that could not be read. */
 export type NativeExitStatus = { code: number; signal: number } | { errno: Errno; syscall: string };
 
-export const native: NativeBinding = load<NativeBinding>();
+export const native: NativeBinding & { readonly path: string } = load<NativeBinding>();

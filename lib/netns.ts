@@ -1,14 +1,16 @@
 // Named network namespaces, interoperable with iproute2 (`ip netns`): a name
 // is a bind mount of a network namespace on /run/netns/NAME.
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { check, fromFsError, NamespaceError } from './errors.js';
 import { type CreateOptions, createOptions, loopbackUp } from './loopback.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
-import { bindOntoFile } from './persist.js';
+import { atDirectory, bindOntoFile, unmount } from './persist.js';
 import * as validate from './validate.js';
 
-const EINVAL = -22;
+const EINVAL = -constants.errno.EINVAL;
+const ENOENT = -constants.errno.ENOENT;
 
 /** Where iproute2 keeps the names: /run/netns, or /var/run/netns on a system without /run. */
 export function directory(): string {
@@ -37,7 +39,12 @@ export function create(name: string, options?: CreateOptions): Namespace {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fromFsError(e, { syscall: 'mkdir', path: dir });
   }
   check(native.makeSharedMountpoint(dir), { syscall: 'mount', path: dir });
-  bindOntoFile(target, 'net', () => native.bindNewNetns(target), `A network namespace named "${name}" already exists.`);
+  bindOntoFile(
+    target,
+    'net',
+    (dirFd, file) => native.persistAt(-1, dirFd, file, true),
+    `A network namespace named "${name}" already exists.`,
+  );
   const ns = Namespace.open(target);
   try {
     if (loopback) loopbackUp(ns);
@@ -85,16 +92,26 @@ export function list(): string[] {
 
 /**
  * Remove the name, as `ip netns delete NAME` does: lazily unmount and unlink
- * it. The namespace itself lives on while processes or fds still use it.
+ * it. The namespace itself lives on while processes or fds still use it. A
+ * symlink under the name is removed, never followed; only a bind mount of a
+ * namespace file is unmounted.
  */
 export function remove(name: string): void {
   const file = path(name);
-  native.umountDetach(file); // a file left without a mount is removed all the same, as iproute2 does
-  try {
-    unlinkSync(file);
-  } catch (e) {
-    const hint =
-      (e as NodeJS.ErrnoException).code === 'ENOENT' ? `There is no network namespace named "${name}".` : undefined;
-    throw fromFsError(e, { syscall: 'unlink', path: file, hint });
-  }
+  const missing = `There is no network namespace named "${name}".`;
+  if (!statSync(directory(), { throwIfNoEntry: false }))
+    throw new NamespaceError(ENOENT, { syscall: 'unlink', path: file, hint: missing });
+  atDirectory(file, (dir, entry) => {
+    try {
+      unmount(dir, entry, file);
+    } catch (e) {
+      // a name left without a mount (or not a namespace) is removed all the same, as iproute2 does
+      if (!(e instanceof NamespaceError) || (e.code !== 'EINVAL' && e.code !== 'ENOENT')) throw e;
+    }
+    const r = native.unlinkAt(dir, entry, -1, -1);
+    if (r < 0) {
+      const hint = r === ENOENT ? missing : undefined;
+      throw new NamespaceError(r, { syscall: 'unlink', path: file, hint });
+    }
+  });
 }

@@ -1,8 +1,12 @@
 // spawn() options: validated in full (TypeError / RangeError) before anything
 // is opened or cloned.
+import { constants } from 'node:os';
+import type { Stream } from 'node:stream';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
 import { native } from './native.js';
+import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
+import { parseInit } from './spawn-init.js';
 import { type ParsedPrivileges, PRIVILEGE_KEYS, type PrivilegeOptions, parsePrivileges } from './spawn-privileges.js';
 import type { IdKind } from './subid.js';
 import * as validate from './validate.js';
@@ -16,9 +20,10 @@ export interface IdMapEntry {
   count: number;
 }
 
-export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+/** A Stream entry must have an fd: an open fs stream (`fd`), a net.Socket or a TTY stream (its handle's). */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
 
-export interface SpawnOptions extends PrivilegeOptions {
+export interface SpawnOptions extends ControlOptions, PrivilegeOptions {
   /** New namespaces for the child (created with it; a user namespace first). */
   namespaces?: readonly NamespaceType[];
   /** Existing namespaces for the child to join: a handle or a namespace file path. */
@@ -59,15 +64,34 @@ export interface SpawnOptions extends PrivilegeOptions {
   env?: Record<string, string | undefined>;
   /** argv[0] for the program (default: `file`). */
   argv0?: string;
+  /**
+   * Joining a user namespace (join.user): keep your uid and gid, as that namespace maps them,
+   * instead of becoming its root (`nsenter --preserve-credentials`).
+   */
+  keepCredentials?: boolean;
   /** setresuid(2) to this uid before exec (inside the child's user namespace). */
   uid?: number;
   /** setresgid(2) to this gid before exec. */
   gid?: number;
-  /** SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG). */
-  killOnParentDeath?: boolean;
+  /**
+   * Signal the child when the thread that spawned it exits (PR_SET_PDEATHSIG): SIGKILL for
+   * true, or the signal named (as `unshare --kill-child=SIGNAL`).
+   */
+  killOnParentDeath?: boolean | NodeJS.Signals;
   /** Start a new session (setsid). */
   setsid?: boolean;
-  /** Like child_process: 'pipe' (default), 'inherit', 'ignore', or an fd, per child fd. */
+  /**
+   * A new pid namespace: a minimal init (nsbind-init, a program of its own) is its pid 1 and runs the
+   * program as its child, forwarding every signal to it and reaping orphans, and exits with the
+   * program's status (128 + the signal when a signal ended it), as bwrap, `docker --init` and tini do.
+   * Without it the program is pid 1 itself, and the kernel drops every signal it has no handler for
+   * (kill('SIGTERM') returns true and nothing happens; SIGKILL always works).
+   */
+  init?: boolean;
+  /**
+   * Like child_process, per child fd: 'pipe' (default for 0-2; a pipe for 0-2, a duplex socketpair
+   * for 3 and up, as `child.stdio[n]`), 'inherit', 'ignore', an fd, or a stream that has one.
+   */
   stdio?: StdioOption | readonly StdioOption[];
 }
 
@@ -92,12 +116,18 @@ export interface ParsedSpawn {
   root: string | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
+  keepCredentials: boolean;
   /** Absent: unchanged. */
   uid: number | undefined;
   gid: number | undefined;
-  killOnParentDeath: boolean;
+  /** The signal number; 0: none. */
+  killOnParentDeath: number;
   setsid: boolean;
-  stdio: StdioOption[];
+  /** 'pipe', 'inherit', 'ignore' or a parent fd, per child fd. */
+  stdio: ('pipe' | 'inherit' | 'ignore' | number)[];
+  control: ParsedControl;
+  /** nsbind-init's path with `init: true`. */
+  init: string | undefined;
   privileges: ParsedPrivileges;
 }
 
@@ -122,9 +152,12 @@ const KEYS = new Set([
   'uid',
   'gid',
   'killOnParentDeath',
+  'keepCredentials',
   'setsid',
   'stdio',
   ...PRIVILEGE_KEYS,
+  ...CONTROL_KEYS,
+  'init',
 ]);
 const ID_MAX = 0xfffffffe; // (uid_t)-1 is "no id"
 const MAX_MAP_LINES = 340;
@@ -191,17 +224,36 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     root: option(o.root, 'options.root', pathLine),
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
+    keepCredentials: keepCredentials(o.keepCredentials, join),
     uid: option(o.uid, 'options.uid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
     gid: option(o.gid, 'options.gid', (v, n) => validate.integer(v, n, 0, ID_MAX)),
-    killOnParentDeath: flag(o.killOnParentDeath, 'options.killOnParentDeath'),
+    killOnParentDeath: deathSignal(o.killOnParentDeath),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
     privileges: parsePrivileges(o, create, userMaps),
+    control: parseControl(o),
+    init: parseInit(o.init, create),
   };
 }
 
 function option<T>(value: unknown, name: string, parse: (v: unknown, name: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value, name);
+}
+
+function keepCredentials(value: unknown, join: Map<NamespaceType, unknown>): boolean {
+  const keep = flag(value, 'options.keepCredentials');
+  if (keep && !join.has('user'))
+    throw new TypeError('options.keepCredentials needs a user namespace to join: give options.join.user');
+  return keep;
+}
+
+function deathSignal(value: unknown): number {
+  if (typeof value === 'string') {
+    if (!Object.hasOwn(constants.signals, value) || value === 'SIGSTOP')
+      throw new TypeError(`options.killOnParentDeath: unknown signal ${validate.describe(value)}`);
+    return constants.signals[value as NodeJS.Signals];
+  }
+  return flag(value, 'options.killOnParentDeath') ? constants.signals.SIGKILL : 0;
 }
 
 function flag(value: unknown, name: string): boolean {
@@ -345,7 +397,7 @@ function offsets(value: unknown): string | undefined {
   return text || undefined;
 }
 
-function stdio(value: unknown): StdioOption[] {
+function stdio(value: unknown): ParsedSpawn['stdio'] {
   const entries: unknown[] =
     value === undefined || typeof value === 'string'
       ? [value, value, value]
@@ -355,9 +407,21 @@ function stdio(value: unknown): StdioOption[] {
     const name = `options.stdio[${i}]`;
     if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
     if (typeof e === 'number') return validate.fd(e, name);
+    if (typeof e === 'object') return streamFd(e, name);
     if (e !== 'pipe' && e !== 'inherit' && e !== 'ignore')
-      throw new TypeError(`${name} must be 'pipe', 'inherit', 'ignore' or an fd, got ${validate.describe(e)}`);
-    if (e === 'pipe' && i > 2) throw new TypeError(`${name}: 'pipe' is supported for fds 0-2; pass an fd for fd ${i}`);
+      throw new TypeError(
+        `${name} must be 'pipe', 'inherit', 'ignore', an fd or a stream, got ${validate.describe(e)}`,
+      );
     return e;
   });
+}
+
+/** The fd of a stream, as child_process takes it: an fs stream's `fd`, a socket's or TTY's handle's. */
+function streamFd(stream: object, name: string): number {
+  const own = (stream as { fd?: unknown }).fd;
+  const handle = (stream as { _handle?: { fd?: unknown } | null })._handle;
+  const fd = typeof own === 'number' ? own : typeof handle?.fd === 'number' ? handle.fd : undefined;
+  if (fd === undefined || fd < 0)
+    throw new TypeError(`${name} is an object without an open fd (a stream must be open: wait for its 'open' event)`);
+  return validate.fd(fd, name);
 }

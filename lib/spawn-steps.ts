@@ -111,6 +111,12 @@ export const STEPS = {
   pipe: { syscall: 'pipe2' },
   devnull: { syscall: 'open', path: () => '/dev/null' },
   stack: { syscall: 'mmap' },
+  init: {
+    syscall: (f) => (f.pid > 0 ? 'execveat' : 'open'),
+    path: (f) => f.request.init,
+    hint: () =>
+      "nsbind-init, the minimal init that runs as pid 1, ships beside nsbind's native addon: reinstall nsbind, or rebuild it (npm rebuild nsbind).",
+  },
   'save:pid': {
     syscall: 'open',
     path: () => '/proc/thread-self/ns/pid_for_children',
@@ -296,5 +302,6 @@ export function stepError(errno: number, step: string, reported: Omit<Failure, '
     step: type ? `setns:${type}` : resource ? `rlimit:${resource}` : step,
     path: row?.path?.(failure),
     hint: row?.hint?.(failure),
+    spawnargs: failure.request.argv.slice(1),
   });
 }

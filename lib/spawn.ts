@@ -2,7 +2,7 @@
 // The child is cloned with CLONE_VM (no copy of this process, whatever its
 // size) and sets itself up with async-signal-safe code in native/spawn.c.
 import { constants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
@@ -20,6 +20,7 @@ import { subordinateIds, writeAutoMap } from './subid.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
+export type { ControlOptions } from './spawn-control.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 export type { PrivilegeOptions, RlimitName, RlimitValue } from './spawn-privileges.js';
 
@@ -44,11 +45,50 @@ export function spawnWith(
 ): Subprocess {
   const parsed = parseSpawn(file, args, options);
   const autoMaps = parsed.autoMaps.map((kind) => ({ kind, range: subordinateIds(kind) })); // no entry: before any clone
-  const opened: Namespace[] = [];
+  const { paused } = parsed.privileges;
   let pipes: number[] = [];
   try {
     let onExit!: (status: NativeExitStatus) => void;
     const exited = new Promise<NativeExitStatus>((resolve) => (onExit = resolve));
+    // newuidmap writes the 'auto' maps while the child waits for its go-ahead
+    const wait = paused || autoMaps.length > 0;
+    const result = withRequest(parsed, (request) => native.spawn({ ...request, paused: wait }, onExit));
+    if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
+    pipes = result.stdio;
+    const { pid, pidfd } = result;
+    const resume = () => {
+      const r = native.resume(pidfd);
+      if (typeof r === 'object') throw stepError(r.errno, r.step, { ...r, request: parsed, remedies });
+      if (r < 0) throw new NamespaceError(r, { syscall: 'resume', hint: 'The paused child is gone.' });
+    };
+    if (autoMaps.length > 0) {
+      try {
+        for (const { kind, range } of autoMaps) writeAutoMap(kind, pid, range);
+      } catch (e) {
+        native.kill(pidfd, constants.signals.SIGKILL); // its watcher reaps it
+        throw e;
+      }
+      if (!paused) resume();
+    }
+    const child = new Subprocess(pid, pidfd, streams(pipes), exited, {
+      spawnfile: parsed.file,
+      spawnargs: parsed.argv,
+      control: parsed.control,
+      namespaces: [...parsed.create],
+      joined: [...parsed.join.keys()],
+      resume: paused ? resume : undefined,
+    });
+    pipes = [];
+    return child;
+  } finally {
+    for (const fd of pipes) if (fd >= 0) native.close(fd);
+  }
+}
+
+/** `start` on the native request for a parsed spawn (spawn's, spawnSync's); the join targets it opened are closed after. */
+export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawnRequest) => T): T {
+  const opened: Namespace[] = [];
+  try {
     const request: NativeSpawnRequest = {
       file: parsed.file,
       argv: parsed.argv,
@@ -67,50 +107,24 @@ export function spawnWith(
       loopback: parsed.loopback,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
+      keepCredentials: parsed.keepCredentials,
       uid: parsed.uid,
       gid: parsed.gid,
-      pdeathsig: parsed.killOnParentDeath ? constants.signals.SIGKILL : 0,
+      pdeathsig: parsed.killOnParentDeath,
       stdio: parsed.stdio.map(stdio),
       setgroups: parsed.setgroups === 'deny' ? 'deny' : undefined,
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
+      init: parsed.init,
       ...privileges(parsed.privileges),
-      paused: parsed.privileges.paused || autoMaps.length > 0, // newuidmap writes while the child waits
     };
-    const result = native.spawn(request, onExit);
-    if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
-    pipes = result.stdio;
-    const { pidfd } = result;
-    const resume = () => {
-      const r = native.resume(pidfd);
-      if (typeof r === 'object') throw stepError(r.errno, r.step, { ...r, request: parsed, remedies });
-      if (r < 0) throw new NamespaceError(r, { syscall: 'resume', hint: 'The paused child is gone.' });
-    };
-    if (autoMaps.length > 0) {
-      try {
-        for (const { kind, range } of autoMaps) writeAutoMap(kind, result.pid, range);
-      } catch (e) {
-        native.kill(pidfd, constants.signals.SIGKILL); // its watcher reaps it
-        throw e;
-      }
-      if (!parsed.privileges.paused) resume();
-    }
-    const child = new Subprocess(
-      result.pid,
-      pidfd,
-      streams(pipes),
-      exited,
-      parsed.privileges.paused ? resume : undefined,
-    );
-    pipes = [];
-    return child;
+    return start(request);
   } finally {
     for (const ns of opened) ns.close();
-    for (const fd of pipes) if (fd >= 0) native.close(fd);
   }
 }
 
-/** The privilege fields of the native request. */
+/** The privilege fields of the native request (paused is spawn's to set). */
 function privileges(p: ParsedPrivileges): NativePrivileges {
   return {
     rlimits: p.rlimits.map(({ resource, soft, hard }) => ({ resource, soft, hard })),
@@ -145,20 +159,20 @@ function atStep<T>(step: string, open: () => T): T {
   }
 }
 
-/** Child fd i: a pipe made natively for 'pipe' (its read end the child's for stdin), /dev/null, or a parent fd. */
+/**
+ * Child fd i: for 'pipe' a pipe made natively (its read end the child's for stdin) or, from fd 3 on,
+ * a socketpair; /dev/null, or a parent fd.
+ */
 function stdio(entry: ParsedSpawn['stdio'][number], i: number): NativeStdio {
-  if (entry === 'pipe') return i === 0 ? 'pipe:read' : 'pipe:write';
+  if (entry === 'pipe') return i === 0 ? 'pipe:read' : i < 3 ? 'pipe:write' : 'socketpair';
   if (entry === 'ignore') return 'devnull';
   return entry === 'inherit' ? i : (entry as number);
 }
 
-function streams(pipes: number[]): [Writable | null, Readable | null, Readable | null] {
-  if (!pipes.some((fd) => fd >= 0)) return [null, null, null];
+/** child.stdio: a stream on each pipe end made for the parent, null elsewhere. */
+function streams(pipes: number[]): (Writable | Readable | Duplex | null)[] {
+  if (!pipes.some((fd) => fd >= 0)) return pipes.map(() => null);
   // loaded only for pipes: node:net and its streams are most of a short CLI run's start-up otherwise
   const { Socket } = require('node:net') as typeof import('node:net');
-  const socket = (i: number) => {
-    const fd = pipes[i];
-    return fd === undefined || fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 });
-  };
-  return [socket(0), socket(1), socket(2)];
+  return pipes.map((fd, i) => (fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2 })));
 }

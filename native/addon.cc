@@ -1,6 +1,5 @@
 #include "addon.h"
 
-#include "mount.h"
 #include "ns.h"
 #include "pool.h"
 
@@ -24,11 +23,6 @@ Napi::Value NsResult(napi_env env, int r, const nsb_ns& ns) {
 bool Request(const glue::Args& args, size_t i, nsb_request* out) {
   return args.Int(i, "request", 0, NSB_REQUEST_COUNT - 1, out);
 }
-
-// The mount glue's own conversions (mount.c).
-int Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
-
-std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 
 Napi::Value Requests(napi_env env) {
   static const char* const names[NSB_REQUEST_COUNT] = {"NS_GET_USERNS",
@@ -90,11 +84,13 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("resume", &Addon::Resume),
                            InstanceMethod("kill", &Addon::Kill),
                            InstanceMethod("ref", &Addon::Ref),
+                           InstanceMethod("spawnSync", &Addon::SpawnSync),
                            InstanceMethod("userName", &Addon::UserName),
-                           InstanceMethod("bindNs", &Addon::BindNs),
-                           InstanceMethod("umountDetach", &Addon::UmountDetach),
+                           InstanceMethod("openDir", &Addon::OpenDir),
+                           InstanceMethod("persistAt", &Addon::PersistAt),
+                           InstanceMethod("releaseAt", &Addon::ReleaseAt),
+                           InstanceMethod("unlinkAt", &Addon::UnlinkAt),
                            InstanceMethod("makeSharedMountpoint", &Addon::MakeSharedMountpoint),
-                           InstanceMethod("bindNewNetns", &Addon::BindNewNetns),
                            InstanceMethod("processNamespaces", &Addon::ProcessNamespaces),
                            InstanceMethod("heldNamespace", &Addon::HeldNamespace),
                            InstanceMethod("socketAt", &Addon::SocketAt),
@@ -250,22 +246,6 @@ Napi::Value Addon::UserName(const Napi::CallbackInfo& info) {
   char name[256];
   if (nsb_user_name(uid, name, sizeof(name)) < 0) return glue::Undefined(args.env());
   return glue::Str(args.env(), name);
-}
-
-Napi::Value Addon::BindNs(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_bind_ns(Int(info, 0), Str(info, 1).c_str()));
-}
-
-Napi::Value Addon::UmountDetach(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_umount_detach(Str(info, 0).c_str()));
-}
-
-Napi::Value Addon::MakeSharedMountpoint(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_make_shared_mountpoint(Str(info, 0).c_str()));
-}
-
-Napi::Value Addon::BindNewNetns(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nsb_bind_new_netns(Str(info, 0).c_str()));
 }
 
 NODE_API_ADDON(Addon)

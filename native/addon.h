@@ -41,6 +41,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Kill(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value SpawnSync(const Napi::CallbackInfo& info);
   static Napi::Value StepNames(napi_env env);
   static Napi::Value Limits(napi_env env);
   int Watch(napi_env env, int pidfd, napi_value on_exit, Paused* paused);
@@ -55,11 +56,12 @@ class Addon : public Napi::Addon<Addon> {
   std::unordered_map<int, Child*> children_;  // by pidfd, this environment's live children
   int closing_ = 0;                           // watchers whose uv_close has not completed
   napi_async_cleanup_hook_handle teardown_ = nullptr;
-  // bind mounts that keep namespaces, /run/netns (mount.c)
-  Napi::Value BindNs(const Napi::CallbackInfo& info);
-  Napi::Value UmountDetach(const Napi::CallbackInfo& info);
+  // bind mounts that keep namespaces, /run/netns (mount_addon.cc)
+  Napi::Value OpenDir(const Napi::CallbackInfo& info);
+  Napi::Value PersistAt(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseAt(const Napi::CallbackInfo& info);
+  Napi::Value UnlinkAt(const Napi::CallbackInfo& info);
   Napi::Value MakeSharedMountpoint(const Napi::CallbackInfo& info);
-  Napi::Value BindNewNetns(const Napi::CallbackInfo& info);
   // sockets and rtnetlink inside network namespaces, lookups (net_addon.cc)
   Napi::Value SocketAt(const Napi::CallbackInfo& info);
   Napi::Value NetlinkOpen(const Napi::CallbackInfo& info);

@@ -179,6 +179,11 @@ inline Napi::Value Undefined(napi_env env) {
   return Napi::Value(env, napi_get_undefined(env, &v) == napi_ok ? v : nullptr);
 }
 
+inline Napi::Value Null(napi_env env) {
+  napi_value v;
+  return Napi::Value(env, napi_get_null(env, &v) == napi_ok ? v : nullptr);
+}
+
 // An array or object filled value by value; once one cannot be made or set, Value() is empty.
 class Out {
  public:

@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -57,6 +58,7 @@ struct nsb_clone_args {
 #define STACK_SIZE (128 * 1024)
 #define GUARD_SIZE 4096
 #define SHELL "/bin/sh"
+#define INIT_FD_DIGITS 16
 
 #define NSB_STEP_NAME(id, name) [NSB_STEP_##id] = name,
 const char *const nsb_step_names[NSB_STEP_COUNT] = {NSB_STEPS(NSB_STEP_NAME)};
@@ -81,14 +83,16 @@ struct kernel_sigaction {
  * plus sh_argv, an area of the child's mapping that only the child writes. */
 struct child {
   const struct nsb_spawn_request *req;
-  const int *src; /* child fd i <- parent fd src[i], for i < req->nstdio */
-  int err_fd;     /* write end of the error pipe; it and sync_fd lie above every fd in src */
-  int err_read;   /* the error pipe's read end, which only the parent may hold */
-  int sync_fd;    /* read end of the go-ahead pipe (new user namespace), or -1 */
-  int sync_write; /* its write end, which only the parent may hold, or -1 */
-  pid_t ppid;     /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
-  int max_fd;     /* for the close-on-exec sweep when close_range(2) is missing */
-  char **sh_argv; /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+  const int *src;   /* child fd i <- parent fd src[i], for i < req->nstdio */
+  int err_fd;       /* write end of the error pipe; it and sync_fd lie above every fd in src */
+  int err_read;     /* the error pipe's read end, which only the parent may hold */
+  int sync_fd;      /* read end of the go-ahead pipe (new user namespace, paused), or -1 */
+  int sync_write;   /* its write end, which only the parent may hold, or -1 */
+  pid_t ppid;       /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
+  int max_fd;       /* for the close-on-exec sweep when close_range(2) is missing */
+  char **sh_argv;   /* SHELL, (the script), argv[1], …, NULL: execvp's rule for ENOEXEC */
+  int init_fd;      /* O_PATH fd of req->init, or -1 */
+  char **init_argv; /* "nsbind-init", err_fd's number, file, argv[0], …, NULL */
   const struct nsb_loopback *loopback; /* the request that brings lo up, or NULL */
 };
 
@@ -176,7 +180,7 @@ CHILD static void child_join(const struct child *c, const int *join_fd) {
   if (user >= 0) {
     long r = SYS(SYS_setns, join_fd[user], CLONE_NEWUSER);
     if (r < 0) child_fail(c, NSB_STEP_SETNS, r, CLONE_NEWUSER);
-    if (q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become root of the joined namespace */
+    if (!q->keep_credentials && q->uid == (uid_t)-1 && q->gid == (gid_t)-1) { /* as nsenter: become its root */
       SYS(SYS_setgroups, 0, 0);
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresgid, 0, 0, 0));
       TRY(NSB_STEP_CREDS_JOIN, SYS(SYS_setresuid, 0, 0, 0));
@@ -225,6 +229,12 @@ CHILD static long child_execve(const struct child *c, const char *path) {
     SYS(SYS_execve, SHELL, c->sh_argv, q->envp);
   }
   return r;
+}
+
+/* nsbind-init in place of the program, keeping the error pipe open for its report of the program's exec. */
+CHILD __attribute__((noreturn)) static void child_exec_init(const struct child *c) {
+  TRY(NSB_STEP_INIT, SYS(SYS_fcntl, c->err_fd, F_SETFD, 0));
+  child_fail(c, NSB_STEP_INIT, SYS(SYS_execveat, c->init_fd, "", c->init_argv, c->req->envp, AT_EMPTY_PATH), 0);
 }
 
 /* execvp-like lookup without allocation: each candidate path is built in this frame. */
@@ -316,6 +326,7 @@ CHILD static int child_main(void *arg) {
   uint64_t none = 0;
   SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
   if ((r = nsb_privs_seccomp(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
+  if (c->init_fd >= 0) child_exec_init(c);
   child_exec(c);
 }
 
@@ -346,7 +357,7 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
     seen |= q->join[i].nstype;
   }
   for (int i = 0; i < q->nstdio; i++)
-    if (q->stdio[i].kind > NSB_STDIO_PIPE_WRITE || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
+    if (q->stdio[i].kind > NSB_STDIO_SOCKETPAIR || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
       return -EINVAL;
   long max = nsb_id_map_max();
   res->step = NSB_STEP_UID_MAP;
@@ -368,9 +379,8 @@ static int place(int fd, int floor) {
   return moved < 0 ? -err : moved;
 }
 
-static int make_pipe(int fds[2], int floor) {
-  int raw[2];
-  if (pipe2(raw, O_CLOEXEC) < 0) return -errno;
+/* Both ends of a new pipe or socketpair above floor, or a negative errno (neither left open). */
+static int place_pair(const int raw[2], int fds[2], int floor) {
   fds[0] = place(raw[0], floor);
   fds[1] = place(raw[1], floor);
   if (fds[0] >= 0 && fds[1] >= 0) return 0;
@@ -379,6 +389,16 @@ static int make_pipe(int fds[2], int floor) {
     if (fds[i] >= 0) close(fds[i]);
   fds[0] = fds[1] = -1;
   return err;
+}
+
+static int make_pipe(int fds[2], int floor) {
+  int raw[2];
+  return pipe2(raw, O_CLOEXEC) < 0 ? -errno : place_pair(raw, fds, floor);
+}
+
+static int make_socketpair(int fds[2], int floor) {
+  int raw[2];
+  return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, raw) < 0 ? -errno : place_pair(raw, fds, floor);
 }
 
 static void close_fd(int *fd) {
@@ -393,7 +413,8 @@ struct parent {
   int cgroup;  /* the cgroup dir to start in, O_RDONLY (CLONE_INTO_CGROUP) */
   int restore; /* the calling thread's pid_for_children, while it joins another */
   int pidfd;
-  char *area; /* guard page, stack, then the child-only sh_argv */
+  int init;   /* O_PATH fd of nsbind-init */
+  char *area; /* guard page, stack, the child-only sh_argv, then init's argv */
   size_t area_size;
   int src[NSB_MAX_STDIO]; /* child fd i <- src[i] */
 };
@@ -411,7 +432,7 @@ static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struc
       if (p->devnull < 0 && (r = place(open("/dev/null", O_RDWR | O_CLOEXEC), floor)) >= 0) p->devnull = r;
       p->src[i] = p->devnull;
       if (r < 0) res->step = NSB_STEP_DEVNULL;
-    } else if ((r = make_pipe(pipe, floor)) == 0) {
+    } else if ((r = e->kind == NSB_STDIO_SOCKETPAIR ? make_socketpair(pipe, floor) : make_pipe(pipe, floor)) == 0) {
       int child_end = e->kind == NSB_STDIO_PIPE_READ ? 0 : 1;
       p->src[i] = pipe[child_end];
       res->stdio[i] = pipe[1 - child_end];
@@ -428,7 +449,7 @@ static int open_stdio(const struct nsb_spawn_request *q, struct parent *p, struc
 
 static void close_stdio(const struct nsb_spawn_request *q, struct parent *p, int *parent_ends) {
   for (int i = 0; i < q->nstdio; i++) {
-    if (q->stdio[i].kind == NSB_STDIO_PIPE_READ || q->stdio[i].kind == NSB_STDIO_PIPE_WRITE) close_fd(&p->src[i]);
+    if (q->stdio[i].kind != NSB_STDIO_FD && q->stdio[i].kind != NSB_STDIO_DEVNULL) close_fd(&p->src[i]);
     if (parent_ends) close_fd(&parent_ends[i]);
   }
   close_fd(&p->devnull);
@@ -552,6 +573,7 @@ static void release(struct nsb_spawn_state *s, int failed, struct nsb_spawn_resu
   close_fd(&p->pidfd);
   close_fd(&p->restore);
   close_fd(&p->cgroup);
+  close_fd(&p->init);
   for (int i = 0; i < 2; i++) {
     close_fd(&p->err[i]);
     close_fd(&p->sync[i]);
@@ -565,7 +587,7 @@ static void release(struct nsb_spawn_state *s, int failed, struct nsb_spawn_resu
 static int start(struct nsb_spawn_state *s, const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   struct parent *p = &s->p;
   int r;
-  *s = (struct nsb_spawn_state){.q = q, .p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, MAP_FAILED, 0, {0}}};
+  *s = (struct nsb_spawn_state){.q = q, .p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, -1, MAP_FAILED, 0, {0}}};
   res->pid = -1;
   res->pidfd = -1;
   res->step = NSB_STEP_NONE;
@@ -598,10 +620,16 @@ static int start(struct nsb_spawn_state *s, const struct nsb_spawn_request *q, s
     res->step = NSB_STEP_CGROUP;
     goto fail;
   }
+  if (q->init && (p->init = place(open(q->init, O_PATH | O_CLOEXEC), floor)) < 0) {
+    r = p->init;
+    res->step = NSB_STEP_INIT;
+    goto fail;
+  }
 
   int argc = 0;
   while (q->argv[argc]) argc++;
-  p->area_size = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
+  size_t init_argv = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
+  p->area_size = init_argv + ((size_t)argc + 4) * sizeof(char *) + INIT_FD_DIGITS;
   p->area = mmap(NULL, p->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (p->area == MAP_FAILED) {
     r = -errno;
@@ -613,6 +641,13 @@ static int start(struct nsb_spawn_state *s, const struct nsb_spawn_request *q, s
   sh_argv[0] = SHELL;
   for (int i = 1; i < argc; i++) sh_argv[i + 1] = q->argv[i];
   sh_argv[argc > 1 ? argc + 1 : 2] = NULL;
+  char **init = (char **)(p->area + init_argv);
+  char *digits = (char *)(init + argc + 4);
+  snprintf(digits, INIT_FD_DIGITS, "%d", p->err[1]);
+  init[0] = "nsbind-init";
+  init[1] = digits;
+  init[2] = (char *)q->file;
+  for (int i = 0; i <= argc; i++) init[i + 3] = q->argv[i];
 
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
@@ -629,6 +664,8 @@ static int start(struct nsb_spawn_state *s, const struct nsb_spawn_request *q, s
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
       .loopback = q->loopback ? &s->loopback : NULL,
+      .init_fd = p->init,
+      .init_argv = init,
   };
   pid_t pid = clone_child(q, p, &s->c, res, floor, &r);
   if (pid < 0) goto fail;

@@ -29,6 +29,7 @@ extern "C" {
   X(PIPE, "pipe")         /* parent: pipe2 (aux: the child fd of a stdio pipe, or -1) */                     \
   X(DEVNULL, "devnull")   /* parent: /dev/null for stdio */                                                  \
   X(STACK, "stack")       /* parent: the child's stack and scratch area */                                   \
+  X(INIT, "init")         /* opening nsbind-init (the parent, O_PATH), exec'ing it (the child) */            \
   X(SAVE_PID, "save:pid") /* parent: its own pid_for_children, to come back to */                            \
   X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                        \
   X(CLONE, "clone")                                                                                          \
@@ -80,6 +81,7 @@ enum nsb_stdio_kind {
   NSB_STDIO_DEVNULL,    /* /dev/null, read-write */
   NSB_STDIO_PIPE_READ,  /* a new pipe the child reads; the parent gets the write end */
   NSB_STDIO_PIPE_WRITE, /* a new pipe the child writes; the parent gets the read end */
+  NSB_STDIO_SOCKETPAIR, /* a new AF_UNIX stream socketpair (duplex, as child_process's fd 3+ 'pipe') */
 };
 
 struct nsb_stdio {
@@ -115,9 +117,11 @@ struct nsb_spawn_request {
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */
   gid_t gid;                     /* (gid_t)-1: unchanged */
+  int keep_credentials;          /* a joined user namespace: keep uid and gid (nsenter --preserve-credentials) */
   int pdeathsig;                 /* 0: none */
   const struct nsb_stdio *stdio; /* child fd i is made of stdio[i] */
   int nstdio;
+  const char *init; /* nsbind-init's path, or NULL: exec'd in place of the program, which it forks (pid 1) */
   /* parent-side writes while the child waits (new user namespace) */
   const char *setgroups; /* "deny" or NULL */
   const char *uid_map;

@@ -10,6 +10,7 @@
 #include "addon.h"
 #include "sandbox_privs.h"
 #include "spawn.h"
+#include "spawn_sync.h"
 
 // The JS function a child's exit is reported to, with its async context.
 struct Callback {
@@ -51,8 +52,9 @@ class Request {
            Optional("domainname", &q.domainname) && Int("propagation", 0, INT32_MAX, &q.propagation) &&
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
            OptionalFlag("loopback", &q.loopback) && Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) &&
-           Id("uid", &q.uid) && Id("gid", &q.gid) && Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() &&
-           Optional("setgroups", &q.setgroups) && Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) &&
+           Id("uid", &q.uid) && Id("gid", &q.gid) && OptionalFlag("keepCredentials", &q.keep_credentials) &&
+           Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
+           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Optional("init", &q.init) &&
            Privileges();
   }
 
@@ -139,7 +141,7 @@ class Request {
     q.njoin = static_cast<int>(n);
     return true;
   }
-  // Child fd i: a parent fd, or 'devnull', 'pipe:read' (the child reads it), 'pipe:write'.
+  // Child fd i: a parent fd, or 'devnull', 'pipe:read' (the child reads it), 'pipe:write', 'socketpair'.
   bool Stdio() {
     napi_value a, e;
     uint32_t n;
@@ -160,8 +162,10 @@ class Request {
         stdio_[i].kind = NSB_STDIO_PIPE_READ;
       else if (kind == "pipe:write")
         stdio_[i].kind = NSB_STDIO_PIPE_WRITE;
+      else if (kind == "socketpair")
+        stdio_[i].kind = NSB_STDIO_SOCKETPAIR;
       else
-        return glue::TypeError(env_, name + " must be an fd, 'devnull', 'pipe:read' or 'pipe:write'");
+        return glue::TypeError(env_, name + " must be an fd, 'devnull', 'pipe:read', 'pipe:write' or 'socketpair'");
     }
     q.stdio = stdio_.data();
     q.nstdio = static_cast<int>(n);
@@ -474,6 +478,44 @@ Napi::Value Addon::Ref(const Napi::CallbackInfo& info) {
       uv_unref(handle);
   }
   return glue::Undefined(args.env());
+}
+
+// spawnSync(request, input, timeoutMs, maxBuffer, killSignal) -> { pid, code, signal, output, error?, syscall? }
+// | { errno, step, aux, pid }: the child is waited for here, on this thread (spawn_sync.c).
+Napi::Value Addon::SpawnSync(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "spawnSync", 5);
+  napi_env env = args.env();
+  napi_value o;
+  nsb_sync_options opt{};
+  const uint8_t* input;
+  int64_t max_buffer;
+  if (!args || !args.Object(0, "request", &o) || !args.Bytes(1, "input", &input, &opt.input_len) ||
+      !args.Int(2, "timeout", 0, INT32_MAX, &opt.timeout_ms) ||
+      !args.Int(3, "maxBuffer", 0, (int64_t{1} << 53) - 1, &max_buffer) ||
+      !args.Int(4, "killSignal", 0, 64, &opt.kill_signal))
+    return {};
+  Request request(env);
+  if (!request.Read(o)) return {};
+  opt.input = input;
+  opt.max_buffer = static_cast<size_t>(max_buffer);
+
+  auto res = std::make_unique<nsb_sync_result>();
+  int r = nsb_spawn_sync(&request.q, &opt, res.get());
+  if (r < 0) return Failure(env, r, res->spawn);
+  glue::Out output = glue::Out::Array(env);
+  for (int i = 0; i < request.q.nstdio; i++) {
+    const nsb_sync_output& out = res->out[i];
+    output.Set(static_cast<uint32_t>(i),
+               out.piped ? glue::Buffer(env, out.data ? out.data : "", out.len) : glue::Null(env));
+  }
+  glue::Out result = glue::Out::Object(env)
+                         .Set("pid", static_cast<double>(res->spawn.pid))
+                         .Set("code", res->code)
+                         .Set("signal", res->signal)
+                         .Set("output", output.Value());
+  if (res->error) result.Set("error", res->error).Set("syscall", glue::Str(env, res->syscall ? res->syscall : ""));
+  nsb_sync_free(res.get());
+  return result.Value();
 }
 
 Napi::Value Addon::StepNames(napi_env env) {

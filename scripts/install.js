@@ -31,6 +31,8 @@ function reasonToBuild() {
   }
   try {
     const binding = loader.load({ prebuiltOnly: true });
+    if (!existsSync(join(dirname(binding.path), 'nsbind-init')))
+      return `no nsbind-init beside ${relative(root, binding.path)}`;
     console.log(
       `nsbind: using the prebuilt ${relative(root, binding.path)} for ${loader.target()}; nothing to compile`,
     );

@@ -251,15 +251,19 @@ const CATALOG: Record<string, Fuzz> = {
   release: { args: fc.tuple(safePath()), call: ([t]) => nsbind.release(t as string) },
   spawn: {
     // never run an arbitrary program: the file is harmless or absent; args and options are arbitrary or nearly valid
-    args: fc.tuple(
-      fc.oneof(
-        fc.constantFrom<unknown>('/bin/true', '/nonexistent/x', '', 'a\0b', 1, null),
-        fc.string().map((s) => `/nonexistent/${s}`),
-      ),
-      fc.oneof(anyValue(), fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 })),
-      fc.oneof(anyValue(), nearlyValidSpawnOptions()),
-    ),
+    args: fc.tuple(harmlessFile(), fc.oneof(anyValue(), strings()), fc.oneof(anyValue(), nearlyValidSpawnOptions())),
     call: ([f, a, o]) => nsbind.spawn(f as string, a as string[], o as nsbind.SpawnOptions),
+    runs: SPAWN_RUNS,
+  },
+  // as spawn, plus the output options; execFile's promise is left to settle (its child is awaited)
+  execFile: {
+    args: fc.tuple(harmlessFile(), fc.oneof(anyValue(), strings()), fc.oneof(anyValue(), nearlyValidExecOptions())),
+    call: ([f, a, o]) => nsbind.execFile(f as string, a as string[], o as nsbind.ExecFileOptions),
+    runs: SPAWN_RUNS,
+  },
+  spawnSync: {
+    args: fc.tuple(harmlessFile(), fc.oneof(anyValue(), strings()), fc.oneof(anyValue(), nearlyValidExecOptions())),
+    call: ([f, a, o]) => nsbind.spawnSync(f as string, a as string[], o as nsbind.SpawnSyncOptions),
     runs: SPAWN_RUNS,
   },
   'netns.directory': fn(netns.directory),
@@ -449,6 +453,34 @@ const CATALOG: Record<string, Fuzz> = {
 };
 
 /** Options that are often valid, so that fuzzing reaches the clone and the child's setup. */
+function harmlessFile(): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.constantFrom<unknown>('/bin/true', '/nonexistent/x', '', 'a\0b', 1, null),
+    fc.string().map((s) => `/nonexistent/${s}`),
+  );
+}
+
+function strings(): fc.Arbitrary<string[]> {
+  return fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 });
+}
+
+/** spawn's nearly valid options with execFile's and spawnSync's own. */
+function nearlyValidExecOptions(): fc.Arbitrary<Record<string, unknown>> {
+  const or = <T>(valid: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyValue() });
+  const own = fc.record(
+    {
+      input: or(fc.oneof(fc.string({ maxLength: 10 }), fc.uint8Array({ maxLength: 10 }))),
+      encoding: or(fc.constantFrom('utf8', 'buffer', null, 'latin1', 'hex')),
+      maxBuffer: or(fc.constantFrom(0, 10, Number.POSITIVE_INFINITY)),
+      timeout: or(fc.constantFrom(0, 1, 1000)),
+      killSignal: or(fc.constantFrom('SIGTERM', 'SIGKILL', 9)),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.tuple(nearlyValidSpawnOptions(), own).map(([a, b]) => ({ ...a, ...b }));
+}
+
 function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
   const or = <T>(valid: fc.Arbitrary<T>) =>
     fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyValue() });
@@ -471,6 +503,7 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       mountProc: or(fc.boolean()),
       mountSys: or(fc.boolean()),
       loopback: or(fc.boolean()),
+      keepCredentials: or(fc.boolean()),
       propagation: or(fc.constantFrom('private', 'slave', 'shared', 'unchanged')),
       root: or(fc.constantFrom('/', '/nonexistent', scratch)),
       cwd: or(fc.constantFrom('/', '/tmp', '/nonexistent')),
@@ -478,7 +511,16 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       uid: or(fc.nat(70000)),
       gid: or(fc.nat(70000)),
       timeOffsets: or(fc.record({ monotonic: fc.integer({ min: -100, max: 100000 }) }, { requiredKeys: [] })),
-      stdio: or(fc.constantFrom('ignore', 'inherit', 'pipe', ['ignore', 'ignore', 'ignore', 0])),
+      stdio: or(
+        fc.constantFrom(
+          'ignore',
+          'inherit',
+          'pipe',
+          ['ignore', 'ignore', 'ignore', 0],
+          ['pipe', 'pipe', 'pipe', 'pipe'],
+        ),
+      ),
+      init: or(fc.boolean()),
       // privileges: limits only lowered, groups the child may already have, no cgroup that exists
       noNewPrivileges: or(fc.boolean()),
       capabilities: or(fc.subarray(['CAP_NET_ADMIN', 'sys_chroot', 'chown', 'CAP_NONE'])),
@@ -538,6 +580,8 @@ function dispose(result: unknown, name: string, args: unknown[]): void {
     spawned.push(result);
     if (result.paused) result.kill('SIGKILL'); // never resumed: its exit is awaited with the others
   }
+  if (name === 'execFile' && (result as { child?: unknown }).child instanceof Subprocess)
+    spawned.push((result as { child: Subprocess }).child);
   if (result instanceof nsbind.NetworkNamespace && result !== inNs) result.close();
   if (result instanceof http.Agent) result.destroy();
   if (result instanceof net.Socket) result.destroy();

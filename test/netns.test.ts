@@ -1,9 +1,20 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listNamespaces, Namespace, netns, persist, withNamespaces } from '../lib/index.js';
+import { listNamespaces, Namespace, type NamespaceError, netns, persist, withNamespaces } from '../lib/index.js';
 import { isRoot, itRoot, runNode, threadNamespaces, thrown } from './support/env.js';
-import { freshNetnsNames, ipNetnsList } from './support/mounts.js';
+import { freshNetnsNames, ipNetnsList, mountsUnder, removeScratch, scratchDir } from './support/mounts.js';
 
 const fresh = freshNetnsNames();
 
@@ -44,6 +55,77 @@ describe('netns: named network namespaces shared with iproute2', () => {
     netns.remove(name);
     expect(existsSync(netns.path(name))).toBe(false);
   });
+
+  itRoot('remove: a symlink planted under a name is removed, never followed (its target stays mounted)', () => {
+    const name = fresh();
+    const dir = scratchDir('netns-link');
+    try {
+      const decoy = join(dir, 'decoy');
+      writeFileSync(decoy, '');
+      writeFileSync(`${decoy}.src`, 'decoy');
+      execFileSync('mount', ['--bind', `${decoy}.src`, decoy]);
+      const keptName = fresh();
+      using kept = netns.create(keptName); // a namespace mounted under another name: a link to it is not followed either
+      const linkTo = (target: string) => symlinkSync(target, netns.path(name));
+      linkTo(decoy);
+      netns.remove(name);
+      expect(lstatSync(netns.path(name), { throwIfNoEntry: false })).toBeUndefined();
+      expect(mountsUnder(decoy)).toEqual([decoy]);
+      linkTo(netns.path(keptName));
+      netns.remove(name);
+      expect(lstatSync(netns.path(name), { throwIfNoEntry: false })).toBeUndefined();
+      using again = Namespace.open(netns.path(keptName));
+      expect(again.equals(kept)).toBe(true);
+    } finally {
+      removeScratch(dir);
+    }
+  });
+
+  itRoot(
+    'race: the name swapped for a symlink to a decoy mount while create and remove run: the decoy is never touched',
+    async () => {
+      const dir = scratchDir('netns-race');
+      const name = fresh();
+      try {
+        const decoy = join(dir, 'decoy');
+        writeFileSync(decoy, '');
+        writeFileSync(`${decoy}.src`, 'decoy');
+        execFileSync('mount', ['--bind', `${decoy}.src`, decoy]);
+        const file = netns.path(name);
+        // replaces whatever is under the name by a symlink to the decoy, in a loop
+        const script = `const fs = require('fs');
+          const [file, decoy] = process.argv.slice(1);
+          console.log('ready');
+          for (;;) { try { fs.symlinkSync(decoy, file + '.new'); fs.renameSync(file + '.new', file); } catch {} }`;
+        const racer = spawn(process.execPath, ['-e', script, file, decoy], { stdio: ['ignore', 'pipe', 'inherit'] });
+        await new Promise((r) => racer.stdout.once('data', r));
+        const codes = new Set<string>();
+        try {
+          for (let round = 0; round < 300; round++) {
+            for (const call of [() => netns.create(name).close(), () => netns.remove(name)]) {
+              try {
+                call();
+              } catch (e) {
+                codes.add((e as NamespaceError).code);
+              }
+            }
+            expect(mountsUnder(decoy), `round ${round}`).toEqual([decoy]);
+            expect(readFileSync(decoy, 'utf8')).toBe('decoy');
+          }
+        } finally {
+          racer.kill('SIGKILL');
+          await new Promise((r) => racer.once('exit', r));
+        }
+        for (const f of [file, `${file}.new`]) spawnSync('umount', ['-l', f]);
+        rmSync(`${file}.new`, { force: true });
+        // what create and remove answered while racing: the name taken (EEXIST), or already gone
+        for (const code of codes) expect(['EEXIST', 'ENOENT', 'EBUSY']).toContain(code);
+      } finally {
+        removeScratch(dir);
+      }
+    },
+    120_000,
+  );
 
   itRoot('create: a new network namespace that ip netns lists and enters; no thread of ours moves', () => {
     const name = fresh();

@@ -3,6 +3,8 @@
 // compiler, used from ESM, CommonJS and strict TypeScript, and on Node.js 22 and 24.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  accessSync,
+  constants,
   cpSync,
   existsSync,
   mkdirSync,
@@ -142,6 +144,7 @@ describe('npm package', () => {
       'dist/index.d.ts',
       'dist/loader.js',
       `prebuilds/${TARGET}/nsbind.node`,
+      `prebuilds/${TARGET}/nsbind-init`,
       'binding.gyp',
       'native/ns.c',
       'native/addon.cc',
@@ -150,7 +153,7 @@ describe('npm package', () => {
       expect(files).toContain(f);
     }
     const allowed =
-      /^(package\.json|README\.md|LICENSE|binding\.gyp|scripts\/install\.js|native\/[\w.-]+\.(c|cc|h)|dist\/[\w/.-]+\.(js|d\.ts)|prebuilds\/[\w-]+\/nsbind(\.\w+)?\.node)$/;
+      /^(package\.json|README\.md|LICENSE|binding\.gyp|scripts\/install\.js|native\/[\w.-]+\.(c|cc|h)|dist\/[\w/.-]+\.(js|d\.ts)|prebuilds\/[\w-]+\/(nsbind(\.\w+)?\.node|nsbind-init))$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'])) as Record<string, unknown>;
     expect(pkg).toMatchObject({
@@ -181,6 +184,8 @@ describe('npm package', () => {
     );
     expect(existsSync(join(app, 'node_modules', 'nsbind', 'build'))).toBe(false);
     expect(existsSync(join(app, 'node_modules', 'nsbind', 'prebuilds', TARGET, 'nsbind.node'))).toBe(true);
+    // init: true's program, executable as installed
+    accessSync(join(app, 'node_modules', 'nsbind', 'prebuilds', TARGET, 'nsbind-init'), constants.X_OK);
   });
 
   itPackage('import from ESM: every export is a named import', () => {

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listNamespaces, NAMESPACE_TYPES, Namespace, persist, release } from '../lib/index.js';
+import { listNamespaces, NAMESPACE_TYPES, Namespace, type NamespaceError, persist, release } from '../lib/index.js';
 import { fixture, isRoot, itRoot, runNode, thrown } from './support/env.js';
 import { mountsUnder, removeScratch, scratchDir } from './support/mounts.js';
 
@@ -171,12 +171,13 @@ describe('persist and release', () => {
     const dir = scratch();
     const plain = join(dir, 'plain');
     writeFileSync(plain, 'data');
-    expect(thrown(() => release(plain))).toMatchObject({ code: 'EINVAL', syscall: 'open', path: plain });
+    const e = thrown(() => release(plain));
+    expect(e).toMatchObject({ code: 'EINVAL', syscall: 'umount2', path: plain });
+    expect(e.hint).toMatch(/No namespace file is mounted on this path/);
     expect(existsSync(plain)).toBe(true);
 
-    const e = thrown(() => release('/proc/self/ns/net')); // a namespace file, but nothing mounted there
-    expect(e).toMatchObject({ code: 'EINVAL', syscall: 'umount2' });
-    expect(e.hint).toMatch(/Nothing is mounted/);
+    // a link to a namespace file, but nothing mounted there (and it is not followed)
+    expect(thrown(() => release('/proc/self/ns/net'))).toMatchObject({ code: 'EINVAL', syscall: 'umount2' });
 
     expect(thrown(() => release(join(dir, 'missing')))).toMatchObject({ code: 'ENOENT' });
   });
@@ -188,6 +189,105 @@ describe('persist and release', () => {
     expect(thrown(() => persist(ns, target))).toMatchObject({ code: 'ENOTDIR', syscall: 'mount', path: target });
     expect(statSync(target).isDirectory()).toBe(true);
   });
+
+  itRoot('release removes only a file persist created: one that was there before stays, with its content', () => {
+    const dir = scratch();
+    const existing = join(dir, 'existing');
+    writeFileSync(existing, 'mine');
+    using ns = Namespace.current('uts');
+    persist(ns, existing);
+    expect(statSync(existing).ino).toBe(ns.inode);
+    release(existing);
+    expect(mountsUnder(existing)).toEqual([]);
+    expect(readFileSync(existing, 'utf8')).toBe('mine');
+
+    const made = join(dir, 'made');
+    persist(ns, made);
+    release(made);
+    expect(existsSync(made)).toBe(false);
+
+    // a file persist made in another process is not known here: unmounted, and left in place
+    const elsewhere = join(dir, 'elsewhere');
+    runNode(
+      `const m = require(process.env.NSBIND); m.persist(m.Namespace.current('uts'), ${JSON.stringify(elsewhere)});`,
+    );
+    release(elsewhere);
+    expect(mountsUnder(elsewhere)).toEqual([]);
+    expect(statSync(elsewhere).size).toBe(0);
+  });
+
+  itRoot('a symlink as target is never followed: persist ELOOP, release EINVAL; what it points to is untouched', () => {
+    const dir = scratch();
+    const decoy = join(dir, 'decoy');
+    decoyMount(decoy);
+    symlinkSync(decoy, join(dir, 'link'));
+    using ns = Namespace.current('uts');
+    const e = thrown(() => persist(ns, join(dir, 'link')));
+    expect(e).toMatchObject({ code: 'ELOOP', syscall: 'open' });
+    expect(e.hint).toMatch(/symbolic link/);
+    persist(ns, join(dir, 'real'));
+    expect(mountsUnder(decoy)).toEqual([decoy]); // only the decoy's own mount there
+    // a symlink to a persisted namespace: not followed either
+    unlinkSync(join(dir, 'link'));
+    symlinkSync(join(dir, 'real'), join(dir, 'link'));
+    expect(thrown(() => release(join(dir, 'link')))).toMatchObject({ code: 'EINVAL', syscall: 'umount2' });
+    expect(mountsUnder(join(dir, 'real'))).toEqual([join(dir, 'real')]);
+    release(join(dir, 'real'));
+    expect(mountsUnder(decoy)).toEqual([decoy]);
+  });
+
+  itRoot(
+    'race: a directory on the path swapped in a loop (symlink to ours / to a decoy mount): root never touches the decoy',
+    async () => {
+      const dir = scratch();
+      mkdirSync(join(dir, 'real'));
+      mkdirSync(join(dir, 'decoy'));
+      const decoy = join(dir, 'decoy', 'ns');
+      decoyMount(decoy);
+      const racer = swapper(join(dir, 'dir'), [join(dir, 'real'), join(dir, 'decoy')]);
+      await racer.started;
+      using ns = Namespace.current('uts');
+      const via = join(dir, 'dir', 'ns');
+      const real = join(dir, 'real', 'ns');
+      const events = { released: 0, refused: 0, persistedReal: 0, persistedDecoy: 0 };
+      const refusals = new Set<string>();
+      try {
+        for (let round = 0; round < 300; round++) {
+          // release through the swapped path: it unmounts ours, or refuses the decoy
+          persist(ns, real);
+          for (let tries = 0; tries < 1000 && mountsUnder(real).length; tries++) {
+            try {
+              release(via);
+              events.released++;
+            } catch (e) {
+              refusals.add((e as NamespaceError).code);
+              events.refused++;
+            }
+          }
+          expect(mountsUnder(decoy), `round ${round}: release unmounted the decoy`).toEqual([decoy]);
+          expect(mountsUnder(real)).toEqual([]);
+          // persist through the swapped path: the mount lands where the file was made or found, nowhere else
+          persist(ns, via);
+          const onReal = mountsUnder(real).length;
+          const onDecoy = mountsUnder(decoy).length - 1;
+          expect(onReal + onDecoy, `round ${round}: persist`).toBe(1);
+          if (onReal) events.persistedReal++;
+          else events.persistedDecoy++;
+          if (!onReal) expect(existsSync(real), `round ${round}: a file left where nothing was mounted`).toBe(false);
+          release(onReal ? real : decoy);
+          expect(mountsUnder(decoy)).toEqual([decoy]);
+        }
+      } finally {
+        racer.stop();
+      }
+      expect([...refusals]).toEqual(['EINVAL']); // the decoy: not a namespace mount, left alone
+      // both ways were taken, so the race was real
+      expect(events.refused).toBeGreaterThan(0);
+      expect(events.persistedDecoy).toBeGreaterThan(0);
+      expect(events.persistedReal).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 
   it('validates arguments before any syscall', () => {
     using ns = Namespace.current('uts');
@@ -202,3 +302,22 @@ describe('persist and release', () => {
     expect(existsSync('/tmp/never-created')).toBe(false);
   });
 });
+
+/** A mount that is not a namespace: a file bind-mounted onto `target` (created), removed with the scratch dir. */
+function decoyMount(target: string): void {
+  writeFileSync(target, '');
+  writeFileSync(`${target}.src`, 'decoy');
+  execFileSync('mount', ['--bind', `${target}.src`, target]);
+}
+
+/** A process that points the symlink `link` at each of `targets` in turn, atomically (rename), until stopped. */
+function swapper(link: string, targets: string[]): { started: Promise<void>; stop: () => void } {
+  const script = `const fs = require('fs');
+    const [link, ...targets] = process.argv.slice(1);
+    fs.symlinkSync(targets[0], link);
+    console.log('ready');
+    for (let i = 0; ; i++) { fs.symlinkSync(targets[i % targets.length], link + '.new'); fs.renameSync(link + '.new', link); }`;
+  const child = spawn(process.execPath, ['-e', script, link, ...targets], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const started = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return { started, stop: () => child.kill('SIGKILL') };
+}

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Namespace, type SpawnOptions, spawn } from '../lib/index.js';
 import { fdCount, itRoot, nsLink, output, zombies } from './support/env.js';
@@ -130,9 +131,16 @@ const bad: [string, unknown, unknown, unknown, typeof TypeError | typeof RangeEr
   ['uid too large', '/bin/true', [], { uid: 2 ** 32 }, RangeError],
   ['gid a string', '/bin/true', [], { gid: '0' }, TypeError],
   ['killOnParentDeath not boolean', '/bin/true', [], { killOnParentDeath: 1 }, TypeError],
+  ['killOnParentDeath an unknown signal', '/bin/true', [], { killOnParentDeath: 'SIGNOPE' }, TypeError],
+  ['keepCredentials without join.user', '/bin/true', [], { keepCredentials: true }, TypeError],
+  ['killOnParentDeath SIGSTOP', '/bin/true', [], { killOnParentDeath: 'SIGSTOP' }, TypeError],
   ['stdio unknown', '/bin/true', [], { stdio: 'pipes' }, TypeError],
   ['stdio negative fd', '/bin/true', [], { stdio: ['ignore', -1, 'ignore'] }, RangeError],
-  ['stdio pipe beyond 2', '/bin/true', [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }, TypeError],
+  ['stdio a stream without an fd', '/bin/true', [], { stdio: ['ignore', new PassThrough()] }, TypeError],
+  ['timeout negative', '/bin/true', [], { timeout: -1 }, RangeError],
+  ['timeout not a number', '/bin/true', [], { timeout: '10' }, TypeError],
+  ['killSignal unknown', '/bin/true', [], { killSignal: 'SIGNOPE' }, TypeError],
+  ['signal not an AbortSignal', '/bin/true', [], { signal: { aborted: false } }, TypeError],
   // holes: a TypeError, never an abort or a dropped entry
   ['args with a hole', '/bin/true', sparse(2, { 1: 'x' }), {}, TypeError],
   ['args with a hole at the end', '/bin/true', sparse(2, { 0: 'x' }), {}, TypeError],

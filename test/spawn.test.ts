@@ -226,6 +226,21 @@ describe('spawn: joining namespaces of a running process', () => {
   });
 
   itRoot(
+    'user with keepCredentials: the child keeps its ids (root outside: unmapped there, the overflow id)',
+    async () => {
+      const out = await output(
+        sh('id -u; id -g; readlink /proc/self/ns/user; grep ^Uid /proc/self/status', {
+          join: { user: `/proc/${userBox.pid}/ns/user` },
+          keepCredentials: true,
+        }),
+      );
+      const [uid, gid, user, status] = out.stdout.trim().split('\n');
+      expect([uid, gid, user]).toEqual(['65534', '65534', nsLink(`/proc/${userBox.pid}/ns/user`)]);
+      expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/); // nothing set: uid 0 has no mapping there
+    },
+  );
+
+  itRoot(
     "pid: the child starts inside (two NSpid levels); the calling thread's pid_for_children is restored",
     async () => {
       const before = statSync('/proc/thread-self/ns/pid_for_children').ino;

@@ -42,6 +42,7 @@ const run = spawnSync(
     '--configLoader',
     'runner',
     '--reporter=verbose',
+    ...process.argv.slice(2), // test files, to run only those
   ],
   { cwd: dir, stdio: 'inherit' },
 );

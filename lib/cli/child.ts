@@ -9,6 +9,7 @@ import { NamespaceError } from '../errors.js';
 import { type SpawnOptions, spawnWith } from '../spawn.js';
 import type { Remedies } from '../spawn-steps.js';
 import type { Subprocess } from '../subprocess.js';
+import { UsageError } from './command.js';
 
 /** The namespace flags, with unshare's and nsenter's letters. */
 export const NAMESPACE_FLAGS = {
@@ -32,6 +33,12 @@ const FLAG_TYPES: Record<keyof typeof NAMESPACE_FLAGS, NamespaceType> = {
   cgroup: 'cgroup',
   time: 'time',
 };
+
+/** The long flag of each namespace type: `net` for 'net', `mount` for 'mnt'. */
+export const TYPE_FLAGS = Object.fromEntries(Object.entries(FLAG_TYPES).map(([flag, type]) => [type, flag])) as Record<
+  NamespaceType,
+  keyof typeof NAMESPACE_FLAGS
+>;
 
 /** The namespace types whose flags were given. */
 export function flaggedTypes(
@@ -67,14 +74,20 @@ export function withHint(error: NamespaceError, hint: string): NamespaceError {
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /**
- * Start `command` — or, when it is empty, $SHELL (default /bin/sh) as a login
- * shell ('-bash'), as unshare and nsenter start it — with our stdin, stdout
- * and stderr. Spawning is synchronous (setup failures throw here, with hints
- * in terms of `remedies`); the promise gives the exit status: the command's,
- * or 128+N when signal N ended it, as shells report it.
+ * Start `command` — or, when it is empty, $SHELL (of its environment; default
+ * /bin/sh) as a login shell ('-bash'), as unshare and nsenter start it — with
+ * our stdin, stdout and stderr. Spawning is synchronous (setup failures throw
+ * here, with hints in terms of `remedies`), and so is `started`, which may
+ * throw too (the command is killed then); the promise gives the exit status:
+ * the command's, or 128+N when signal N ended it, as shells report it.
  */
-export function runCommand(command: readonly string[], options: SpawnOptions, remedies: Remedies): Promise<number> {
-  const shell = process.env.SHELL || '/bin/sh';
+export function runCommand(
+  command: readonly string[],
+  options: SpawnOptions,
+  remedies: Remedies,
+  started?: (child: Subprocess) => void,
+): Promise<number> {
+  const shell = (options.env ?? process.env).SHELL || '/bin/sh';
   const [file, ...args] = command.length > 0 ? command : [shell];
   const argv0 = command.length > 0 ? undefined : `-${basename(shell)}`;
   // Listening before the command starts: a signal sent as soon as it runs must not find us without
@@ -94,7 +107,9 @@ export function runCommand(command: readonly string[], options: SpawnOptions, re
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
     child = spawnWith(remedies, file!, args, { ...options, argv0, stdio: 'inherit' });
+    started?.(child);
   } catch (e) {
+    child?.kill('SIGKILL'); // what had to follow its start failed: it does not run on
     stop();
     throw e;
   }
@@ -114,4 +129,21 @@ function inForeground(): boolean {
 /** os.constants' number, or N from the 'SIGN' that Subprocess names signals Node does not know (real-time ones). */
 function signalNumber(name: NodeJS.Signals): number {
   return constants.signals[name] ?? Number(name.slice(3));
+}
+
+/** unshare's --clear-env and --whitelist-env LIST (comma-separated names, the option given any number of times). */
+export function environment(clear: boolean | undefined, keep: readonly string[] | undefined): SpawnOptions['env'] {
+  if (!clear && keep === undefined) return undefined;
+  const names = new Set((keep ?? []).flatMap((list) => list.split(',')));
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => names.has(name)));
+}
+
+/** A signal as unshare and nsenter take it: KILL, SIGKILL or 9. */
+export function signalArgument(value: string, flag: string): NodeJS.Signals {
+  const name = /^\d+$/.test(value)
+    ? Object.entries(constants.signals).find(([, n]) => n === Number(value))?.[0]
+    : `SIG${value.toUpperCase().replace(/^SIG/, '')}`;
+  if (name === undefined || !Object.hasOwn(constants.signals, name) || name === 'SIGSTOP')
+    throw new UsageError(`unknown signal '${value}' for ${flag}`);
+  return name as NodeJS.Signals;
 }

@@ -89,6 +89,60 @@ export function parseBeforeCommand<O extends Options>(
   return { values: parsed.values, command: rest };
 }
 
+/**
+ * getopt's optional arguments, which util.parseArgs cannot say: `--net=FILE`
+ * gives option `net` a value and a bare `--net` gives it none; with `attached`,
+ * so does `-nFILE` (nsenter's short options: the rest of the cluster is the
+ * value). Those values are taken out of `args` up to where the command begins,
+ * leaving the bare flags; the options that take a value get it as
+ * `--name=VALUE`, so that a value starting with '-' stays a value.
+ */
+export function optionalValues(
+  args: readonly string[],
+  options: Options,
+  optional: readonly string[],
+  attached = false,
+): { args: string[]; values: Map<string, string> } {
+  const byShort = new Map(Object.entries(options).map(([name, o]) => [o.short, name]));
+  const valued = (name: string | undefined) => name !== undefined && options[name]?.type === 'string';
+  const out: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--' || !arg.startsWith('-') || arg === '-') {
+      out.push(...args.slice(i)); // the command (or the -- before it)
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (eq >= 0 && optional.includes(name)) {
+        values.set(name, arg.slice(eq + 1));
+        out.push(`--${name}`);
+      } else if (eq < 0 && valued(name) && i + 1 < args.length) out.push(`--${name}=${args[++i]}`);
+      else out.push(arg);
+      continue;
+    }
+    for (let j = 1; j < arg.length; j++) {
+      const name = byShort.get(arg[j]);
+      const rest = arg.slice(j + 1);
+      if (name && attached && optional.includes(name)) {
+        out.push(`--${name}`);
+        if (rest) values.set(name, rest);
+        break;
+      }
+      if (valued(name)) {
+        if (rest) out.push(`--${name}=${rest}`);
+        else if (i + 1 < args.length) out.push(`--${name}=${args[++i]}`);
+        else out.push(`-${arg[j]}`); // its missing value is parse's to report
+        break;
+      }
+      out.push(`-${arg[j]}`);
+    }
+  }
+  return { args: out, values };
+}
+
 /** A PID argument: digits, 1 to 2^31-1. */
 export function pidArgument(value: string): number {
   const n = Number(value);

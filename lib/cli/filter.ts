@@ -94,9 +94,11 @@ function tokenize(text: string): Token[] {
 
 function numberLiteral(m: RegExpExecArray): Data {
   if (m[1]) return { type: 'float', value: Number(m[1]), empty: false };
-  let value = BigInt(m[2]!);
-  if (m[3]) value <<= BigInt(10 * (SUFFIX.indexOf(m[3][0]!) + 1)); // strtosize: K is 2^10, KiB the same
-  if (value > U64_MAX) throw new FilterError(`"${m[0]}" number too large`);
+  const digits = BigInt(m[2]!);
+  // a plain number is strtoumax's (too large: the largest, ERANGE unchecked), one with a suffix strtosize's
+  if (!m[3]) return { type: 'u64', value: digits > U64_MAX ? U64_MAX : digits, empty: false };
+  const value = digits << BigInt(10 * (SUFFIX.indexOf(m[3][0]!) + 1)); // K is 2^10, KiB the same
+  if (value > U64_MAX) throw new FilterError(`"${m[0]}" token error: Numerical result out of range`);
   return { type: 'u64', value, empty: false };
 }
 
@@ -189,7 +191,7 @@ function pattern(node: Node): RegExp {
   if (Buffer.byteLength(source) > MAX_PATTERN)
     throw new FilterError(`regular expression longer than ${MAX_PATTERN} bytes`);
   try {
-    return new RegExp(posixClasses(source));
+    return new RegExp(posixClasses(source), 's'); // regcomp without REG_NEWLINE: '.' matches a newline too
   } catch (e) {
     throw new FilterError((e as Error).message);
   }
@@ -342,16 +344,13 @@ function cast(data: Data, type: DataType, column?: string): Data {
   }
 }
 
-/** printf("%Lg"): six significant digits, trailing zeros dropped, an exponent when very large or small. */
+/** printf("%Lg"): six significant digits, trailing zeros dropped; an exponent (of two digits at least) when
+ * the rounded number's is below -4 or above 5. */
 function printG(n: number): string {
   if (n === 0) return '0';
-  const exp = Math.floor(Math.log10(Math.abs(n)));
-  if (exp < -4 || exp >= 6) {
-    const [m, e] = n.toExponential(5).split('e') as [string, string];
-    return `${m.replace(/\.?0+$/, '')}e${e[0]}${e.slice(1).padStart(2, '0')}`;
-  }
-  return n
-    .toPrecision(6)
-    .replace(/(\.\d*?)0+$/, '$1')
-    .replace(/\.$/, '');
+  const [mantissa, e] = n.toExponential(5).split('e') as [string, string];
+  const exp = Number(e);
+  const trim = (digits: string) => (digits.includes('.') ? digits.replace(/\.?0+$/, '') : digits);
+  if (exp < -4 || exp >= 6) return `${trim(mantissa)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return trim(n.toFixed(5 - exp));
 }

@@ -8,6 +8,7 @@ import { userName } from '../users.js';
 import { type Command, type Io, parse, pidArgument, UsageError } from './command.js';
 import { Filter, type FilterType } from './filter.js';
 import { type Column, forest, json, type Row, type Tree, table } from './format.js';
+import { NetnsIds } from './netnsid.js';
 
 /** One output line: a namespace, and the process it shows (its lowest pid, or one of its processes). */
 interface Line {
@@ -31,13 +32,20 @@ interface LsColumn extends Omit<Column, 'header' | 'tree'> {
   json: FilterType;
   /** In the default columns with -t net (lsns adds NETNSID and NSFS). */
   net?: boolean;
-  /** The cell, as lsns fills it; undefined when empty. `separator` joins NSFS's mount points. */
-  value(line: Line, separator: string): string | undefined;
+  /** The cell, as lsns fills it; undefined when empty. */
+  value(line: Line, cells: Cells): string | undefined;
+}
+
+/** What the cells of one listing share. */
+interface Cells {
+  /** Joins NSFS's mount points. */
+  separator: string;
+  netnsIds: NetnsIds;
 }
 
 const text = (n: number | undefined) => (n === undefined ? undefined : String(n));
 
-// lsns's columns, in its order (lsns.c infos[]); NETNSID (between USER and NSFS) arrives with the netlink code.
+// lsns's columns, in its order (lsns.c infos[]).
 const COLUMNS: readonly LsColumn[] = [
   {
     name: 'NS',
@@ -81,12 +89,20 @@ const COLUMNS: readonly LsColumn[] = [
   },
   { name: 'USER', json: 'string', help: 'username of the PID', value: (l) => (l.proc ? l.proc.user : l.ns.user) },
   {
+    name: 'NETNSID',
+    right: true,
+    net: true,
+    json: 'string',
+    help: 'namespace ID as used by network subsystem',
+    value: (l, cells) => cells.netnsIds.of(l.ns),
+  },
+  {
     name: 'NSFS',
     lines: true,
     net: true,
     json: 'string',
     help: 'nsfs mountpoint (usually used network subsystem)',
-    value: (l, separator) => (l.ns.mounts.length > 0 ? [...new Set(l.ns.mounts)].join(separator) : undefined),
+    value: (l, cells) => (l.ns.mounts.length > 0 ? [...new Set(l.ns.mounts)].join(cells.separator) : undefined),
   },
   {
     name: 'PNS',
@@ -222,8 +238,9 @@ export const ls: Command = {
     const all = listNamespaces({ type, ancestors: related, pid: related ? undefined : pid });
     const only =
       pid === undefined ? undefined : new Set((related ? listNamespaces({ type, pid }) : all).map((n) => n.inode));
-    const separator = options.noWrap ? ',' : '\n';
-    const keep = (line: Line) => !filter || filter.matches((name) => byName(name)!.value(line, separator));
+    using netnsIds = new NetnsIds();
+    const cells: Cells = { separator: options.noWrap ? ',' : '\n', netnsIds };
+    const keep = (line: Line) => !filter || filter.matches((name) => byName(name)!.value(line, cells));
     let lines: Line[];
     if (inode !== undefined) {
       const ns = all.find((n) => n.inode === inode);
@@ -241,8 +258,8 @@ export const ls: Command = {
     const nested = columns.some((c) => c.name === treeColumn);
     if (options.json) {
       const record = (node: Tree<Line>): Record<string, unknown> => ({
-        ...Object.fromEntries(columns.map((c) => [c.name.toLowerCase(), jsonValue(c, c.value(node.item, separator))])),
-        ...(defaultJson ? extras(node.item, columns, separator) : {}),
+        ...Object.fromEntries(columns.map((c) => [c.name.toLowerCase(), jsonValue(c, c.value(node.item, cells))])),
+        ...(defaultJson ? extras(node.item, columns, cells) : {}),
         ...(node.children.length > 0 ? { children: node.children.map(record) } : {}),
       });
       const nodes = nested ? forest(lines) : lines.map((item) => ({ item, children: [] }));
@@ -262,7 +279,7 @@ export const ls: Command = {
     const rows = new Map<Line, Row>();
     for (const line of lines) {
       rows.set(line, {
-        cells: columns.map((c) => c.value(line, separator)),
+        cells: columns.map((c) => c.value(line, cells)),
         style: line.ns.persistent ? 'cyan' : undefined, // no process is in it
         parent: line.parent && rows.get(line.parent),
       });
@@ -420,10 +437,10 @@ function jsonValue(column: LsColumn, cell: string | undefined): string | number 
 }
 
 /** What --json adds to lsns -J's fields when no columns are asked for. */
-function extras(line: Line, shown: readonly LsColumn[], separator: string): Record<string, unknown> {
+function extras(line: Line, shown: readonly LsColumn[], cells: Cells): Record<string, unknown> {
   const more = names(['PATH', 'PPID', 'UID', 'NSFS', 'PNS', 'ONS']).filter((c) => !shown.includes(c));
   return {
-    ...Object.fromEntries(more.map((c) => [c.name.toLowerCase(), jsonValue(c, c.value(line, separator))])),
+    ...Object.fromEntries(more.map((c) => [c.name.toLowerCase(), jsonValue(c, c.value(line, cells))])),
     id: line.ns.id ?? null,
     persistent: line.ns.persistent,
   };

@@ -1,8 +1,21 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
+import type { NamespaceType } from '../constants.js';
+import { NamespaceError } from '../errors.js';
+import { persist } from '../persist.js';
 import type { SpawnOptions } from '../spawn.js';
 import type { Remedies } from '../spawn-steps.js';
-import { FLAG_REMEDIES, flaggedTypes, NAMESPACE_FLAGS, runCommand } from './child.js';
-import { type Command, type Io, parseBeforeCommand, UsageError } from './command.js';
+import type { Subprocess } from '../subprocess.js';
+import {
+  environment,
+  FLAG_REMEDIES,
+  flaggedTypes,
+  NAMESPACE_FLAGS,
+  runCommand,
+  signalArgument,
+  TYPE_FLAGS,
+} from './child.js';
+import { type Command, type Io, optionalValues, parseBeforeCommand, UsageError } from './command.js';
+import { ID_MAP_FLAGS, idMapOptions } from './id-maps.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -11,27 +24,55 @@ new process, so with --pid it is pid 1 of the new pid namespace. Without
 COMMAND: $SHELL (default /bin/sh), as a login shell. Options end at COMMAND
 or at '--'.
 
-Namespaces:
-  -U, --user            a new user namespace (COMMAND runs as nobody in it
-                        unless --map-root-user)
-  -r, --map-root-user   map your uid and gid to root inside; implies --user
-  -u, --uts             a new uts namespace
+Namespaces (each --TYPE=FILE also bind-mounts the new namespace on FILE, as
+unshare does, so that it outlives COMMAND; remove it with umount FILE):
+  -U, --user[=FILE]     a new user namespace (COMMAND runs as nobody in it
+                        unless ids are mapped)
+  -u, --uts[=FILE]      a new uts namespace
       --hostname NAME   its hostname; implies --uts
-  -n, --net             a new network namespace (lo only, down)
-  -i, --ipc             a new ipc namespace
-  -p, --pid             a new pid namespace
-  -m, --mount           a new mount namespace, private propagation (as unshare)
+  -n, --net[=FILE]      a new network namespace (lo only, down)
+      --loopback        bring its lo up (127.0.0.1 and ::1 work); needs --net
+  -i, --ipc[=FILE]      a new ipc namespace
+  -p, --pid[=FILE]      a new pid namespace
+  -m, --mount[=FILE]    a new mount namespace, private propagation (as unshare)
+      --propagation private|shared|slave|unchanged
+                        the propagation of its mounts (with --mount)
       --mount-proc      mount a fresh /proc in it; implies --mount
-  -C, --cgroup          a new cgroup namespace
-  -T, --time            a new time namespace
+  -C, --cgroup[=FILE]   a new cgroup namespace
+  -T, --time[=FILE]     a new time namespace
       --boottime SECS   its CLOCK_BOOTTIME offset; implies --time (unshare
                         asks for -T); negative: --boottime=-SECS
       --monotonic SECS  its CLOCK_MONOTONIC offset; implies --time
 
+User namespace ids (each implies --user):
+  -r, --map-root-user   map your uid and gid to root inside
+  -c, --map-current-user
+                        map your uid and gid to themselves inside
+      --map-user UID|NAME, --map-group GID|NAME
+                        map your uid (gid) to this one inside
+      --map-users INNER:OUTER:COUNT|all, --map-groups INNER:OUTER:COUNT|all
+                        map a range (again for more; OUTER,INNER,COUNT too;
+                        all: every id you have); the single ids above come
+                        first, ranges lose the id they overlap (as unshare)
+      --setgroups allow|deny
+                        /proc/PID/setgroups (deny with a single gid mapped)
+
 Process:
+  -S, --setuid UID      the uid COMMAND runs as inside
+  -G, --setgid GID      the gid COMMAND runs as inside, no supplementary groups
   -R, --root DIR        chroot to DIR before running COMMAND
   -w, --wd DIR          working directory (inside --root)
+      --kill-child[=SIGNAL]
+                        send COMMAND SIGNAL (default KILL) when nsbind dies
+      --clear-env       start COMMAND with an empty environment
+      --whitelist-env NAME,...
+                        start COMMAND with only these variables of ours
+  -f, --fork            accepted: COMMAND is always a new process
+      --forward-signals accepted: signals are always passed on (see below)
   -h, --help            show this help
+
+Not supported (unshare's): --keep-caps, --map-auto, --map-subids, the auto
+and subids ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
 
 COMMAND gets this terminal (stdin, stdout, stderr). nsbind passes on SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, except a terminal's Ctrl-C and
@@ -44,46 +85,151 @@ message names the step); 2 for bad usage.
 `;
 
 /** What spawn's hints suggest, as run's options. */
-const REMEDIES: Remedies = { ...FLAG_REMEDIES, mapRootUser: 'add --map-root-user (-r)' };
+const REMEDIES: Remedies = {
+  ...FLAG_REMEDIES,
+  mapRootUser: 'add --map-root-user (-r)',
+  mapOwnIds: 'map only your own ids: --map-root-user (-r), --map-current-user (-c) or --map-user/--map-group',
+};
+
+const PROPAGATIONS = ['private', 'shared', 'slave', 'unchanged'] as const;
 
 const OPTIONS = {
   ...NAMESPACE_FLAGS,
-  'map-root-user': { type: 'boolean', short: 'r' },
+  ...ID_MAP_FLAGS,
   hostname: { type: 'string' },
+  loopback: { type: 'boolean' },
+  propagation: { type: 'string' },
   'mount-proc': { type: 'boolean' },
   boottime: { type: 'string' },
   monotonic: { type: 'string' },
+  setuid: { type: 'string', short: 'S' },
+  setgid: { type: 'string', short: 'G' },
   root: { type: 'string', short: 'R' },
   wd: { type: 'string', short: 'w' },
+  'kill-child': { type: 'boolean' },
+  'clear-env': { type: 'boolean' },
+  'whitelist-env': { type: 'string', multiple: true },
+  fork: { type: 'boolean', short: 'f' },
+  'forward-signals': { type: 'boolean' },
+  // unshare's, refused with a reason rather than as unknown
+  'keep-caps': { type: 'boolean' },
+  owner: { type: 'string' },
+  'mount-binfmt': { type: 'boolean' },
+  'load-interp': { type: 'string', short: 'l' },
+  // lib/cli/sandbox-flags.ts (bwrap's flags) goes in here, in one spread, and maps to spawn options in run() below
 } as const;
+
+/** The options that take a value only as --name=VALUE (getopt's optional arguments). */
+const OPTIONAL = [...Object.keys(NAMESPACE_FLAGS), 'kill-child', 'mount-proc', 'mount-binfmt'];
+const UNSUPPORTED = ['keep-caps', 'owner', 'mount-binfmt', 'load-interp'] as const;
 
 export const run: Command = {
   usage,
   run(args: string[], io: Io): number | Promise<number> {
-    const parsed = parseBeforeCommand(this, args, io, OPTIONS);
+    const optional = optionalValues(args, OPTIONS, OPTIONAL);
+    const parsed = parseBeforeCommand(this, optional.args, io, OPTIONS);
     if (!parsed) return 0;
     const { values } = parsed;
+    for (const flag of UNSUPPORTED)
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is not supported (see 'nsbind run --help')`);
+    const procDir = optional.values.get('mount-proc');
+    if (procDir !== undefined && procDir !== '/proc')
+      throw new UsageError(`--mount-proc=${procDir} is not supported: only /proc`);
+    const maps = idMapOptions(values);
     const namespaces = flaggedTypes(values);
-    if (values['map-root-user']) namespaces.push('user');
+    if (maps.user) namespaces.push('user');
     if (values.hostname !== undefined) namespaces.push('uts');
+    const persists = persistTargets(optional.values);
+    for (const type of persists.keys()) namespaces.push(type);
+    const propagation = values.propagation;
+    if (propagation !== undefined && !PROPAGATIONS.includes(propagation as (typeof PROPAGATIONS)[number]))
+      throw new UsageError(`unsupported propagation mode: ${propagation}`);
+    const created = new Set(namespaces);
+    const killSignal = optional.values.get('kill-child');
     const options: SpawnOptions = {
-      namespaces: [...new Set(namespaces)],
-      mapRootUser: values['map-root-user'],
+      namespaces: [...created],
+      uidMap: maps.uidMap,
+      gidMap: maps.gidMap,
+      setgroups: maps.setgroups,
       hostname: values.hostname,
+      loopback: values.loopback,
+      // unshare ignores --propagation without --mount
+      propagation:
+        created.has('mnt') || values['mount-proc'] ? (propagation as SpawnOptions['propagation']) : undefined,
       mountProc: values['mount-proc'],
       timeOffsets:
         values.boottime === undefined && values.monotonic === undefined
           ? undefined
           : { boottime: seconds(values.boottime, 'boottime'), monotonic: seconds(values.monotonic, 'monotonic') },
+      uid: idArgument(values.setuid, 'uid'),
+      gid: idArgument(values.setgid, 'gid'),
       root: values.root,
       cwd: values.wd,
+      killOnParentDeath:
+        values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
+      env: environment(values['clear-env'], values['whitelist-env']),
     };
-    return runCommand(parsed.command, options, REMEDIES);
+    return runCommand(
+      parsed.command,
+      options,
+      REMEDIES,
+      persists.size > 0 ? (c) => persistAll(c, persists) : undefined,
+    );
   },
 };
+
+/** --TYPE=FILE: where to bind-mount each new namespace. */
+function persistTargets(values: Map<string, string>): Map<NamespaceType, string> {
+  const targets = new Map<NamespaceType, string>();
+  for (const [type, flag] of Object.entries(TYPE_FLAGS) as [NamespaceType, string][]) {
+    const file = values.get(flag);
+    if (file === undefined) continue;
+    if (file === '') throw new UsageError(`--${flag}= needs a FILE`);
+    targets.set(type, file);
+  }
+  return targets;
+}
+
+/**
+ * Bind-mount the command's new namespaces on their files, once it runs. It
+ * must still be there to be asked for them: a command that has already exited
+ * (or run out of its namespaces) leaves nothing to keep.
+ */
+function persistAll(child: Subprocess, targets: Map<NamespaceType, string>): void {
+  for (const [type, file] of targets) {
+    let ns: ReturnType<Subprocess['namespace']>;
+    try {
+      ns = child.namespace(type);
+    } catch (e) {
+      if (!(e instanceof NamespaceError)) throw e;
+      const hint = `The command had already exited when nsbind came to bind-mount its ${type} namespace on ${file}: only a command still running when it has started can have its namespaces kept.`;
+      throw new NamespaceError(e.errno, { syscall: e.syscall, path: e.path, step: 'persist', hint }, { cause: e });
+    }
+    try {
+      persist(ns, file);
+    } catch (e) {
+      if (!(e instanceof NamespaceError)) throw e;
+      throw new NamespaceError(
+        e.errno,
+        { syscall: e.syscall, path: e.path, step: 'persist', hint: e.hint },
+        { cause: e },
+      );
+    } finally {
+      ns.close();
+    }
+  }
+}
 
 function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+(\.\d+)?$/.test(value)) throw new UsageError(`invalid --${flag} '${value}' (seconds)`);
   return Number(value);
+}
+
+/** -S/-G: a number, as unshare parses it. */
+function idArgument(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n >= 0xffffffff) throw new UsageError(`failed to parse ${what} '${value}'`);
+  return n;
 }

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES } from '../../lib/index.js';
 import { nsbind, oneLineError } from '../support/cli.js';
 import { type Fixture, fixture, isRoot, itRoot, NOBODY, nsLink } from '../support/env.js';
+import { until } from '../support/ip.js';
 
 /** Run as nobody in the root pass too: these work unprivileged. */
 const unprivileged = { asNobody: isRoot };
@@ -109,7 +111,10 @@ describe('nsbind enter', () => {
 
   it('bad input: one line, exit 2', () => {
     for (const [args, line] of [
-      [['--net'], 'nsbind enter: missing -t PID'],
+      [['--net'], 'nsbind enter: missing -t PID (for --net)'],
+      [['-a'], 'nsbind enter: missing -t PID (for --all)'],
+      [['-t', '1', '-n', '-w', '-W', '/'], 'nsbind enter: --wd and --wdns are mutually exclusive'],
+      [['-t', '1', '-n', '-N', '3'], "nsbind enter: --net-socket is not supported (see 'nsbind enter --help')"],
       [['-t', 'abc', '--net'], "nsbind enter: invalid PID 'abc'"],
       [
         ['-t', String(process.pid)],
@@ -147,5 +152,115 @@ describe('nsbind enter', () => {
       ),
     );
     expect(r.status).toBe(1);
+  });
+
+  /** nsbind enter ARGS and nsenter ARGS side by side, the same user: the same output and status. */
+  function same(args: string[], options: { asNobody?: boolean } = {}): string {
+    const ours = nsbind(['enter', ...args], options);
+    const [file, ...rest] = [...(options.asNobody ? NOBODY : []), 'nsenter', ...args];
+    const theirs = spawnSync(file!, rest, { encoding: 'utf8' });
+    expect(ours.stderr).toBe('');
+    expect({ status: ours.status, stdout: ours.stdout }).toEqual({ status: theirs.status, stdout: theirs.stdout });
+    return ours.stdout;
+  }
+
+  it('--TYPE=FILE and -nFILE (no -t needed), and -t PID with FILE forms: the namespaces of the files, as nsenter', () => {
+    const p = userBox.pid;
+    const show = ['sh', '-c', `id -u; hostname; ${readlinks(['user', 'uts', 'net'])}`];
+    const files = [`--user=/proc/${p}/ns/user`, `--uts=/proc/${p}/ns/uts`, '--preserve-credentials', '-t', String(p)];
+    const out = same([...files, '--', ...show], unprivileged)
+      .trim()
+      .split('\n');
+    expect(out.slice(1)).toEqual([
+      'nobody-box',
+      ...['user', 'uts'].map((t) => nsLink(`/proc/${p}/ns/${t}`)),
+      nsLink('/proc/self/ns/net'),
+    ]);
+    same(
+      [`-U/proc/${p}/ns/user`, `-u/proc/${p}/ns/uts`, '-n', '-t', String(p), '--preserve-credentials', '--', ...show],
+      unprivileged,
+    );
+    // a file alone, without -t: as root there, in what it holds
+    expect(
+      lines(
+        [`--user=/proc/${p}/ns/user`, `--net=/proc/${p}/ns/net`, '--', 'sh', '-c', `id -u; ${readlinks(['net'])}`],
+        unprivileged,
+      ),
+    ).toEqual(['0', nsLink(`/proc/${p}/ns/net`)]);
+  });
+
+  it('--preserve-credentials: your ids as the user namespace maps them (none: the overflow id), as nsenter keeps them', async () => {
+    const args = ['-U', '--preserve-credentials', '--', 'sh', '-c', 'id -u; id -g'];
+    expect(same(['-t', String(userBox.pid), ...args], unprivileged)).toBe('0\n0\n'); // nobody is root there
+    const unmapped = await fixture(['--user', '--uts'], { asNobody: isRoot });
+    try {
+      expect(same(['-t', String(unmapped.pid), ...args], unprivileged)).toBe('65534\n65534\n');
+    } finally {
+      await unmapped.stop();
+    }
+  });
+
+  itRoot("-S/-G (ids and follow), -r/-w (PID's, or DIR) and -W DIR: as nsenter", async () => {
+    const dirBox = await fixture(['--mount', '--uts', '--pid', '--fork', '--mount-proc'], {
+      setup: 'mkdir -p /tmp/nsbind-enter-wd && mount -t tmpfs wd /tmp/nsbind-enter-wd && cd /tmp/nsbind-enter-wd',
+    });
+    try {
+      const t = ['-t', String(dirBox.pid)];
+      same([...t, '-u', '-S', '1000', '-G', '1000', '--', 'id']);
+      // follow (nsenter 2.40; 2.38 has no follow): the owner of /proc/PID
+      const owner = statSync(`/proc/${dirBox.pid}`);
+      expect(lines([...t, '-u', '-S', 'follow', '-G', 'follow', '--', 'sh', '-c', 'id -u; id -g'])).toEqual([
+        String(owner.uid),
+        String(owner.gid),
+      ]);
+      expect(same([...t, '-m', '-w', 'pwd'])).toBe('/tmp/nsbind-enter-wd\n'); // its working directory, in its mounts
+      same([...t, '-m', '-r', '-w', 'pwd']);
+      same([...t, '-m', '-W', '/etc', 'pwd']);
+      same([...t, '-m', '-w/etc', 'pwd']);
+      expect(same([...t, '-m', '-r', 'sh', '-c', 'ls /proc | grep -c "^[0-9]"'])).toMatch(/^[1-5]\n$/); // its own /proc
+    } finally {
+      await dirBox.stop();
+    }
+    expect(existsSync('/tmp/nsbind-enter-wd') && readdirSync('/tmp/nsbind-enter-wd')).toEqual([]); // its tmpfs went with it
+    rmdirSync('/tmp/nsbind-enter-wd');
+  });
+
+  it("-e/--env: the target's environment (/proc/PID/environ) instead of ours", async () => {
+    const envBox = await fixture(['--user', '--uts'], { asNobody: isRoot, setup: 'export NSB_TARGET=theirs' });
+    try {
+      const env = nsbind(
+        ['enter', '-t', String(envBox.pid), '-e', '-U', '--preserve-credentials', '--', '/usr/bin/env'],
+        {
+          ...unprivileged,
+          env: { NSB_OURS: 'ours' },
+        },
+      );
+      expect(env.stdout.split('\n')).toContain('NSB_TARGET=theirs');
+      expect(env.stdout).not.toContain('NSB_OURS');
+      const mine = readFileSync(`/proc/${envBox.pid}/environ`, 'latin1').split('\0').filter(Boolean).sort();
+      expect(env.stdout.trim().split('\n').sort()).toEqual(mine);
+    } finally {
+      await envBox.stop();
+    }
+  });
+
+  itRoot("-c/--join-cgroup: the command starts in the target's cgroup (cgroup v2)", async () => {
+    const mount = readFileSync('/proc/self/mountinfo', 'latin1')
+      .split('\n')
+      .find((l) => / - cgroup2 /.test(l))
+      ?.split(' ')[4];
+    expect(mount).toBeDefined();
+    const dir = `${mount}/nsbind-test-${process.pid}`;
+    mkdirSync(dir);
+    const cgBox = await fixture(['--uts']);
+    try {
+      writeFileSync(`${dir}/cgroup.procs`, String(cgBox.pid));
+      const out = lines(['-t', String(cgBox.pid), '-u', '-c', '--', 'sh', '-c', 'grep "^0::" /proc/self/cgroup']);
+      expect(out).toEqual([`0::/nsbind-test-${process.pid}`]);
+    } finally {
+      await cgBox.stop();
+      await until('the cgroup empty', () => readFileSync(`${dir}/cgroup.procs`, 'latin1') === '');
+      rmdirSync(dir);
+    }
   });
 });

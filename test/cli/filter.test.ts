@@ -1,8 +1,18 @@
 // lsns -Q/--filter's expression language (libsmartcols scols-filter(5), util-linux 2.40+): this
 // machine's util-linux 2.38 has none, so the cases restate its documentation and its parser's
 // rules (filter-parser.y, filter-scanner.l, filter-param.c) with the outcome they define.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Filter, FilterError } from '../../lib/cli/filter.js';
+import { compileC } from '../support/cc.js';
+
+const PRINTF_LG = `#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) printf("%Lg\\n", strtold(argv[i], NULL));
+  return 0;
+}
+`;
 
 const TYPES: Record<string, 'number' | 'string'> = {
   NS: 'number',
@@ -110,12 +120,39 @@ describe('lsns --filter expressions', () => {
     expect(holds('true && !false')).toBe(true);
   });
 
+  it('a number too large is the largest (strtoumax), as the scanner reads it', () => {
+    expect(holds('99999999999999999999999 == 18446744073709551615')).toBe(true);
+    expect(holds('18446744073709551616 == 18446744073709551615 && 18446744073709551615 > 18446744073709551614')).toBe(
+      true,
+    );
+  });
+
+  it('a float compared with a string literal is printed as printf("%Lg") prints it (compiled here, side by side)', () => {
+    const printf = compileC('printf-lg', PRINTF_LG);
+    const floats = [
+      '1.5',
+      '999999.5',
+      '999999.4',
+      '0.00009999996',
+      '0.000099999',
+      '9.9999995',
+      '100000.0',
+      '1000000.0',
+    ];
+    const printed = execFileSync(printf, floats, { encoding: 'utf8' }).trim().split('\n');
+    expect(printed).toContain('1e+06');
+    floats.forEach((f, i) => {
+      expect(holds(`"${printed[i]}" == ${f}`), `${f} as ${printed[i]}`).toBe(true); // the left side's type: string
+    });
+  });
+
   it('=~ and !~: POSIX extended regular expressions, searched anywhere', () => {
     expect(holds('COMMAND =~ "^sleep [[:digit:]]+$"')).toBe(true);
     expect(holds('COMMAND =~ "slee"')).toBe(true);
     expect(holds('COMMAND !~ "sleep"')).toBe(false);
     expect(holds('NS =~ "^40265322"')).toBe(true); // the number as text
     expect(holds('COMMAND =~ "x"', persistent)).toBe(false);
+    expect(holds('COMMAND =~ "^a.b$"', { ...row, COMMAND: 'a\nb' })).toBe(true); // no REG_NEWLINE: '.' takes it
   });
 
   it('bad expressions and unknown columns fail to parse, with the reason', () => {
@@ -128,7 +165,7 @@ describe('lsns --filter expressions', () => {
     expect(parseError('')).toMatch(/unexpected end of expression/);
     expect(parseError('COMMAND =~ TYPE')).toMatch(/string on the right/);
     expect(parseError('COMMAND =~ "("')).toMatch(/failed to parse/);
-    expect(parseError('99999999999999999999999 == 1')).toMatch(/number too large/);
+    expect(parseError('99999999999999999999K == 1')).toMatch(/"99999999999999999999K" token error/); // strtosize
     expect(parseError(`NS == ${'1'.repeat(1100)}`)).toMatch(/longer than 1024 bytes/);
     expect(parseError(Array(100).fill('NS<1').join('||'))).toMatch(/more than 256/);
   });

@@ -25,7 +25,21 @@ const ALL_NEW = [
   '--cgroup',
   '--time',
 ];
-const COLUMNS = ['NS', 'TYPE', 'PATH', 'NPROCS', 'PID', 'PPID', 'COMMAND', 'UID', 'USER', 'NSFS', 'PNS', 'ONS'];
+const COLUMNS = [
+  'NS',
+  'TYPE',
+  'PATH',
+  'NPROCS',
+  'PID',
+  'PPID',
+  'COMMAND',
+  'UID',
+  'USER',
+  'NETNSID',
+  'NSFS',
+  'PNS',
+  'ONS',
+];
 // what --json adds when no columns are given
 const EXTRAS = ['path', 'ppid', 'uid', 'nsfs', 'pns', 'ons', 'id', 'persistent'];
 
@@ -114,11 +128,12 @@ describe('nsbind ls', () => {
     same(['-p', pid, '-r', '-o', 'NS,COMMAND,PNS']);
   });
 
-  it('--output-all: every column but NETNSID (after the netlink merge), as a list', () => {
+  it('--output-all: every column, as a list', () => {
     expect(ls(['-p', pid, '--output-all'])).toBe(lsnsText(['-p', pid, '-l', '-o', COLUMNS.join(',')]));
     const theirs = flatten(lsnsTree(['-p', pid, '--output-all']));
     const ours = json(['-p', pid, '--output-all']);
-    expect(ours.map((r) => Object.keys(r))).toEqual(theirs.map((r) => Object.keys(r).filter((k) => k !== 'netnsid')));
+    expect(ours.map((r) => Object.keys(r))).toEqual(theirs.map((r) => Object.keys(r)));
+    expect(ours.find((r) => r.type === 'net')).toMatchObject({ netnsid: 'unassigned' }); // none given yet
   });
 
   it('-T/--tree[=owner|parent|process]: the tree lsns draws', () => {
@@ -155,12 +170,20 @@ describe('nsbind ls', () => {
     expect(uniq(pidTree)).toBe(`${pidns} ${inodeOf(process.pid, 'pid')} ${userns}`);
   });
 
-  it('-t TYPE; -t net adds NSFS (and NETNSID, after the netlink merge)', () => {
+  it('-t TYPE; -t net adds NETNSID and NSFS', () => {
     same(['-p', pid, '-t', 'uts', '-t', 'pid']);
     same(['-p', pid, '-t', 'net', '-o', 'NS,TYPE,NSFS']);
-    const header = ls(['-p', pid, '-t', 'net']).split('\n')[0]!.trim().split(/ +/);
-    const theirs = lsnsText(['-p', pid, '-t', 'net']).split('\n')[0]!.trim().split(/ +/);
-    expect(header).toEqual(theirs.filter((c) => c !== 'NETNSID'));
+    expect(same(['-p', pid, '-t', 'net']).split('\n')[0]!.trim().split(/ +/)).toEqual([
+      'NS',
+      'TYPE',
+      'NPROCS',
+      'PID',
+      'USER',
+      'NETNSID',
+      'NSFS',
+      'COMMAND',
+    ]);
+    same(['-p', pid, '-o', 'NS,TYPE,NETNSID']); // empty for the other types
   });
 
   it("--json: nested as lsns -J nests it (flat with --list), lsns's fields and value types, then nsbind's", () => {
@@ -387,6 +410,55 @@ describe('nsbind ls', () => {
         expect(coloured).toMatch(new RegExp(`\\x1b\\[36m${held.inode} net +0 .*\\x1b\\[39m`));
       } finally {
         await held.stop();
+      }
+    });
+
+    itRoot('util-linux tests/ts/lsns/netnsid: the NETNSID of a process’s namespace is ip’s link-netnsid', async () => {
+      const name = netnsName();
+      const veth = `nsbl${process.pid % 100000}`;
+      execFileSync('ip', ['netns', 'add', name]);
+      const inside = spawn('ip', ['netns', 'exec', name, 'sh', '-c', 'echo ready; exec sleep 1000'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise((resolve) => inside.once('exit', resolve));
+      try {
+        // a veth peer over there: the kernel gives the namespace an id here
+        execFileSync('ip', ['link', 'add', 'name', `${veth}a`, 'type', 'veth', 'peer', 'name', `${veth}b`]);
+        execFileSync('ip', ['link', 'set', `${veth}b`, 'netns', name]);
+        await new Promise((resolve) => inside.stdout.once('data', resolve));
+        // ip shows link-netnsid, or (when it knows the name) link-netns NAME and the id in list-id
+        const link = execFileSync('ip', ['-o', 'link', 'show', 'dev', `${veth}a`], { encoding: 'utf8' });
+        const listId = execFileSync('ip', ['netns', 'list-id'], { encoding: 'utf8' });
+        const id = (/link-netnsid (\d+)/.exec(link) ??
+          new RegExp(`nsid (\\d+) \\(iproute2 netns name: ${name}\\)`).exec(listId))![1]!;
+        const task = String(inside.pid);
+        expect(ls(['-n', '-o', 'NETNSID', '--type', 'net', '--task', task]).trim()).toBe(id);
+        same(['-o', 'NS,NETNSID,NSFS', '--type', 'net', '--task', task]);
+        same(['--output', '+NETNSID,NSFS', '--type', 'net', '--task', task]);
+        const columns = ['-o', 'NS,NETNSID', '--type', 'net', '--task', task];
+        expect(json(columns)).toEqual(lsnsTree(columns));
+      } finally {
+        inside.kill('SIGKILL');
+        await exited;
+        spawnSync('ip', ['link', 'delete', `${veth}a`]);
+        spawnSync('ip', ['netns', 'delete', name]);
+      }
+    });
+
+    itRoot('util-linux tests/ts/lsns/netnsid-for-persistent-namespaces: no process in it, found by NETNSID', () => {
+      const name = netnsName();
+      const id = String(1000 + (process.pid % 100000));
+      execFileSync('ip', ['netns', 'add', name]);
+      try {
+        execFileSync('ip', ['netns', 'set', name, id]);
+        const column = (c: string) =>
+          ls(['--raw', '--noheadings', '--filter', `NETNSID == '${id}'`, '--output', c]).trim();
+        expect(column('NETNSID')).toBe(id);
+        expect(column('TYPE')).toBe('net');
+        expect(column('NSFS')).toBe(`/run/netns/${name}`);
+        expect(json(['-o', 'NETNSID,NSFS', '-t', 'net'])).toContainEqual({ netnsid: id, nsfs: `/run/netns/${name}` });
+      } finally {
+        spawnSync('ip', ['netns', 'delete', name]);
       }
     });
   });
