@@ -16,6 +16,7 @@ import {
 } from './child.js';
 import { type Command, type Io, optionalValues, parseBeforeCommand, UsageError } from './command.js';
 import { ID_MAP_FLAGS, idMapOptions } from './id-maps.js';
+import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxOptions } from './sandbox-flags.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -46,6 +47,8 @@ unshare does, so that it outlives COMMAND; remove it with umount FILE):
 
 User namespace ids (each implies --user):
   -r, --map-root-user   map your uid and gid to root inside
+      --map-auto        map your first blocks of /etc/subuid and /etc/subgid
+                        from 0 (with newuidmap/newgidmap; alone)
   -c, --map-current-user
                         map your uid and gid to themselves inside
       --map-user UID|NAME, --map-group GID|NAME
@@ -71,8 +74,9 @@ Process:
       --forward-signals accepted: signals are always passed on (see below)
   -h, --help            show this help
 
-Not supported (unshare's): --keep-caps, --map-auto, --map-subids, the auto
-and subids ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
+${SANDBOX_USAGE}
+Not supported (unshare's): --keep-caps, --map-subids, the auto and subids
+ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
 
 COMMAND gets this terminal (stdin, stdout, stderr). nsbind passes on SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, except a terminal's Ctrl-C and
@@ -116,7 +120,7 @@ const OPTIONS = {
   owner: { type: 'string' },
   'mount-binfmt': { type: 'boolean' },
   'load-interp': { type: 'string', short: 'l' },
-  // lib/cli/sandbox-flags.ts (bwrap's flags) goes in here, in one spread, and maps to spawn options in run() below
+  ...SANDBOX_FLAGS, // bwrap's (lib/cli/sandbox-flags.ts), mapped to spawn options in run() below
 } as const;
 
 /** The options that take a value only as --name=VALUE (getopt's optional arguments). */
@@ -168,6 +172,7 @@ export const run: Command = {
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
       env: environment(values['clear-env'], values['whitelist-env']),
+      ...sandboxOptions(values),
     };
     return runCommand(
       parsed.command,
