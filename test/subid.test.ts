@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from '../lib/index.js';
 import { subordinateIds } from '../lib/subid.js';
+import { CLI } from './support/cli.js';
 import { itRoot, output, runNode, thrown } from './support/env.js';
 
 const MAPS = 'cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups';
@@ -32,12 +33,14 @@ describe("spawn: uidMap/gidMap 'auto'", () => {
       let ours = ''; c.stdout.on('data', (d) => (ours += d));
       c.closed.then(() => {
         const theirs = execFileSync('unshare', ['--user', '--map-auto', 'sh', '-c', ${JSON.stringify(MAPS)}], { encoding: 'utf8' });
-        console.log(JSON.stringify({ ours, theirs }));
+        const cli = execFileSync(process.execPath, [${JSON.stringify(CLI)}, 'run', '--map-auto', '--', 'sh', '-c', ${JSON.stringify(MAPS)}], { encoding: 'utf8' });
+        console.log(JSON.stringify({ ours, theirs, cli }));
       });`;
-      const { ours, theirs } = JSON.parse(
+      const { ours, theirs, cli } = JSON.parse(
         withSubids('root:100000:65536\nroot:300000:10\n', 'root:200000:1000\n', script),
       );
       expect(ours).toBe(theirs);
+      expect(cli).toBe(theirs); // nsbind run --map-auto
       expect(ours).toMatch(/^\s+0\s+100000\s+65536\n\s+0\s+200000\s+1000\nallow\n$/);
     },
   );
