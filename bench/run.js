@@ -5,7 +5,7 @@
 const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
 
-const SUITES = ['core', 'spawn', 'subprocess', 'inspect', 'cli', 'network'];
+const SUITES = ['core', 'spawn', 'subprocess', 'sandbox', 'inspect', 'cli', 'network'];
 
 if (process.geteuid() !== 0) {
   console.error('bench: needs root (it creates and enters namespaces)');

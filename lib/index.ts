@@ -66,14 +66,22 @@ export { Pidfd } from './pidfd.js';
 export { type SetnsTarget, setns } from './setns.js';
 export { socketNamespace } from './socket-at.js';
 export {
+  type BindMount,
   type ControlOptions,
+  type DevMount,
+  type DirMount,
+  type FileMount,
   type IdMapEntry,
+  type Mount,
   type PrivilegeOptions,
+  type ProcMount,
   type RlimitName,
   type RlimitValue,
   type SpawnOptions,
   type StdioOption,
+  type SymlinkMount,
   spawn,
+  type TmpfsMount,
 } from './spawn.js';
 export { CAPABILITIES, RLIMITS } from './spawn-privileges.js';
 export { type SpawnSyncOptions, type SpawnSyncResult, spawnSync } from './spawn-sync.js';

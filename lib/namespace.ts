@@ -71,6 +71,25 @@ export class Namespace extends FdHandle {
     return Namespace.open(`/proc/${pid}/ns/${entry(type, options)}`);
   }
 
+  /**
+   * A namespace of a child spawn() started, through its pidfd (never by a pid that may have been reused).
+   * @internal
+   * @hidden
+   */
+  static ofChild(pidfd: number, pid: number, type: NamespaceType, options?: NamespaceFileOptions): Namespace {
+    const name = entry(type, options);
+    const raw = native.childNamespace(pidfd, typeToFlag(type), name !== type, false);
+    if (raw === ESRCH) {
+      throw new NamespaceError(ESRCH, {
+        syscall: 'ioctl',
+        path: `/proc/${pid}/ns/${name}`,
+        types: [type],
+        hint: "The process has exited: its namespaces are gone, and its pid may be another process's by now.",
+      });
+    }
+    return new Namespace(check(raw, { syscall: 'ioctl', path: `/proc/${pid}/ns/${name}`, types: [type] }), undefined);
+  }
+
   /** A handle on a duplicate (F_DUPFD_CLOEXEC) of `fd`; the caller keeps and closes its own fd. */
   static fromFd(fd: number): Namespace {
     validate.fd(fd);

@@ -34,10 +34,20 @@ export interface NativeBinding {
   open(path: string): RawNs | Errno;
   dup(fd: number): RawNs | Errno;
   close(fd: number): 0 | Errno;
+  /**
+   * The fds this binding hands out for nsbind to close (handles, directories, sockets until they are handed on)
+   * are closed at the environment's teardown if still open; disown(fd) hands one on (to Node, or to the caller).
+   */
+  disown(fd: number): void;
   unshare(flags: number): 0 | Errno;
   setns(fd: number, nstype: number): 0 | Errno;
   pidfdOpen(pid: number): number;
   related(fd: number, request: number): RawNs | Errno;
+  /**
+   * A namespace of a child this environment watches, through its pidfd (PIDFD_GET_*_NAMESPACE, Linux 6.11;
+   * viaProc, or an older kernel: /proc/PID/ns, kept only if the child is still there). -ESRCH once reaped.
+   */
+  childNamespace(pidfd: number, nstype: number, forChildren: boolean, viaProc: boolean): RawNs | Errno;
   queryInt(fd: number, request: number, arg: number): number;
   ownerUid(fd: number): number;
   queryU64(fd: number, request: number): bigint | Errno;
@@ -134,6 +144,23 @@ export interface SpawnLimits {
   readonly stdio: number;
   /** Bytes in one uid_map or gid_map write (the kernel takes less than a page). */
   readonly idMap: number;
+  /** Entries of a sandbox's mounts. */
+  readonly mounts: number;
+}
+
+/** struct nsb_mount (native/sandbox_mounts.h): one entry of a sandbox's mounts. */
+export interface NativeMount {
+  type: 'bind' | 'tmpfs' | 'proc' | 'dev' | 'dir' | 'symlink' | 'file';
+  target: string;
+  /** bind: a path as this process sees it; symlink: the link's text. */
+  source?: string;
+  readonly?: boolean;
+  devices?: boolean;
+  mode?: number;
+  /** tmpfs: bytes. */
+  size?: number;
+  /** file: its contents. */
+  data?: Uint8Array;
 }
 
 /**
@@ -164,6 +191,9 @@ export interface NativeSpawnRequest extends NativePrivileges {
   mountSys: boolean;
   /** Bring lo up in the new network namespace (needs CLONE_NEWNET in cloneFlags). */
   loopback?: boolean | undefined;
+  /** Build a new root from `mounts` (on a bind of `root` if given, else a tmpfs) and pivot_root into it. */
+  newRoot?: boolean | undefined;
+  mounts?: NativeMount[] | undefined;
   keepCredentials?: boolean | undefined;
   cwd?: string | undefined;
   setsid: boolean;

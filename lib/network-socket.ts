@@ -59,7 +59,9 @@ export function socket(ctx: SocketContext, options: unknown): number {
   const types = { stream: SOCK_STREAM, dgram: SOCK_DGRAM } as const;
   const family = choice(o.family, 'options.family', families);
   const type = choice(o.type, 'options.type', types);
-  return socketAt(ctx.target(), family, type);
+  const fd = socketAt(ctx.target(), family, type);
+  native.disown(fd); // the caller's
+  return fd;
 }
 
 /** server.listen on a socket bound inside the namespace; resolves with server.address() (a Unix socket's path) once listening. */
@@ -86,6 +88,7 @@ export async function listen(
     fd = await bindInet(ctx, SOCK_STREAM, o.host, 'options.host', port, true, v6only);
   }
   try {
+    native.disown(fd);
     server.listen({ fd, backlog });
   } catch (e) {
     native.close(fd);
@@ -111,10 +114,16 @@ export function connect(ctx: SocketContext, options: unknown): net.Socket {
   if (typeof o.path === 'string') return connectUnix(ctx, o.path, o);
   if (o.path !== undefined && o.path !== null) throw new TypeError('options.path must be a string');
   const port = portNumber(typeof o.port === 'string' && /^\d+$/.test(o.port) ? Number(o.port) : o.port, 'options.port');
-  const host = o.host === undefined || o.host === null ? 'localhost' : validate.text(o.host, 'options.host');
-  const literal = net.isIP(host);
   const wanted = o.family === undefined || o.family === null ? 0 : validate.integer(o.family, 'options.family', 0, 6);
   if (wanted !== 0 && wanted !== 4 && wanted !== 6) throw new RangeError('options.family must be 0, 4 or 6');
+  // no host: localhost, which is the loopback address; taken as such, since a lookup needs privilege (lookup.ts)
+  const host =
+    o.host === undefined || o.host === null
+      ? wanted === 6
+        ? '::1'
+        : '127.0.0.1'
+      : validate.text(o.host, 'options.host');
+  const literal = net.isIP(host);
   if (literal && wanted && literal !== wanted)
     throw new RangeError(`options.host ${host} is not an IPv${wanted} address`);
   // the socket's family must be chosen before a name is resolved: the host's, the one asked for, else IPv4
@@ -168,6 +177,7 @@ export async function dgramSocket(ctx: SocketContext, type: unknown, options: un
   }
   const listening = new Promise((resolve) => socket.once('listening', resolve)); // emitted within bind()
   try {
+    native.disown(fd);
     socket.bind({ fd }); // Node opens the fd and binds nothing: it is bound already
   } catch (e) {
     native.close(fd); // it could not take the fd
@@ -248,6 +258,7 @@ function start(fd: number, o: Record<string, unknown>, connectOptions: Record<st
 function wrap(fd: number, o: Record<string, unknown>, extra: Record<string, unknown> = {}): net.Socket {
   let socket: net.Socket;
   try {
+    native.disown(fd);
     socket = new net.Socket({ fd, allowHalfOpen: o.allowHalfOpen === true, ...extra } as net.SocketConstructorOpts);
   } catch (e) {
     native.close(fd);

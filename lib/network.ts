@@ -191,7 +191,8 @@ export class NetworkNamespace implements Disposable {
   /**
    * As net.connect, from inside the namespace: TCP (host, port) or a Unix
    * socket (path). A host name is resolved inside for the socket's family,
-   * which is the host's for an address, else options.family (4 or 6), else 4.
+   * which is the host's for an address, else options.family (4 or 6), else 4;
+   * no host is localhost: 127.0.0.1 (::1 for family 6), with no lookup.
    */
   connect(options: sockets.ConnectOptions): net.Socket {
     return sockets.connect(this.#sockets, options);

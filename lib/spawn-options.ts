@@ -4,9 +4,10 @@ import { constants } from 'node:os';
 import type { Stream } from 'node:stream';
 import { isNamespaceType, type NamespaceType, unknownType } from './constants.js';
 import { Namespace } from './namespace.js';
-import { native } from './native.js';
+import { type NativeMount, native } from './native.js';
 import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
 import { parseInit } from './spawn-init.js';
+import { type Mount, parseMounts } from './spawn-mounts.js';
 import { type ParsedPrivileges, PRIVILEGE_KEYS, type PrivilegeOptions, parsePrivileges } from './spawn-privileges.js';
 import type { IdKind } from './subid.js';
 import * as validate from './validate.js';
@@ -54,8 +55,14 @@ export interface SpawnOptions extends ControlOptions, PrivilegeOptions {
   loopback?: boolean;
   /** New mount namespace: propagation applied recursively to / (default 'private', as unshare(1)). */
   propagation?: 'private' | 'slave' | 'shared' | 'unchanged';
-  /** chroot(2) into this directory before exec. */
+  /** chroot(2) into this directory before exec; with `mounts`, the base of the new root (bound, not a chroot). */
   root?: string;
+  /**
+   * A sandbox: the child's root is built from nothing (a fresh tmpfs, or `root`) with these, in order,
+   * then pivot_root into it; nothing of the host is visible but what they put there. Implies a new
+   * mount namespace.
+   */
+  mounts?: readonly Mount[];
   /** Clock offsets in seconds for a new time namespace (implies one). */
   timeOffsets?: { monotonic?: number; boottime?: number };
   /** Working directory (after `root`). */
@@ -114,6 +121,8 @@ export interface ParsedSpawn {
   loopback: boolean;
   propagation: 'private' | 'slave' | 'shared' | 'unchanged';
   root: string | undefined;
+  /** A new root built from these; undefined: none. */
+  mounts: NativeMount[] | undefined;
   timensOffsets: string | undefined;
   cwd: string | undefined;
   keepCredentials: boolean;
@@ -145,6 +154,7 @@ const KEYS = new Set([
   'loopback',
   'propagation',
   'root',
+  'mounts',
   'timeOffsets',
   'cwd',
   'env',
@@ -176,6 +186,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
   ];
   const env = environment(o.env);
   const create = namespaces(o);
+  const mounts = parseMounts(o, create);
   const join = joins(o.join, create);
   const userMaps = maps(o, create);
   const uts = (key: 'hostname' | 'domainname') =>
@@ -222,6 +233,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     loopback,
     propagation: propagation ?? (create.has('mnt') ? 'private' : 'unchanged'),
     root: option(o.root, 'options.root', pathLine),
+    mounts,
     timensOffsets: offsets(o.timeOffsets),
     cwd: option(o.cwd, 'options.cwd', pathLine),
     keepCredentials: keepCredentials(o.keepCredentials, join),

@@ -42,6 +42,8 @@ export interface Failure {
 }
 
 interface Step {
+  /** The step as the error names it, when more than its name (default: the name). */
+  step?: (f: Failure) => string;
   syscall: string | ((f: Failure) => string);
   path?: (f: Failure) => string | undefined;
   hint?: (f: Failure) => string | undefined;
@@ -91,6 +93,31 @@ function mapHint(f: Failure, capability: string, id: string): string | undefined
 
 const LIMITS =
   'A namespace limit was reached: see /proc/sys/user/max_*_namespaces; pid and user namespaces also nest at most 32 deep.';
+
+/** What failed while building a new root (native/sandbox_mounts.h's enum nsb_mount_stage, by index). */
+const MOUNT_STAGES = [
+  'mkdirat',
+  'openat',
+  'openat2',
+  'open_tree',
+  'mount_setattr',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'move_mount',
+  'symlinkat',
+  'write',
+];
+const [MKDIR, CREATE, SOURCE] = ['mkdirat', 'openat', 'open_tree'].map((s) => MOUNT_STAGES.indexOf(s));
+/** enum nsb_pivot_stage. */
+const PIVOT_STAGES = ['fchdir', 'pivot_root', 'umount2', 'chdir'];
+
+/** The mount a 'mount' failure is about (aux >> 8 is its index). */
+const failedMount = (f: Failure) => f.request.mounts?.[f.aux >> 8];
+
+function mountHint(f: Failure): string | undefined {
+  return privilege(f, 'CAP_SYS_ADMIN', 'Building a new root');
+}
 
 /** What failed while bringing lo up (native/loopback.h's enum nsb_loopback_stage, by index). */
 const LOOPBACK_STAGES = ['socket', 'sendto', 'recvfrom', 'netlink'];
@@ -187,6 +214,40 @@ export const STEPS = {
         ? "Bringing lo up needs CAP_NET_ADMIN in the user namespace that owns the child's new network namespace."
         : undefined,
   },
+  newroot: {
+    syscall: (f) => MOUNT_STAGES[f.aux] ?? 'mount',
+    path: (f) => (f.aux === SOURCE ? f.request.root : '/'),
+    hint: (f) => (f.aux === SOURCE && f.code === 'ENOENT' ? 'The base of the new root does not exist.' : mountHint(f)),
+  },
+  mount: {
+    step: (f) => `mount:${failedMount(f)?.target}`,
+    syscall: (f) => MOUNT_STAGES[f.aux & 0xff] ?? 'mount',
+    path: (f) => {
+      const m = failedMount(f);
+      return (f.aux & 0xff) === SOURCE && m?.type === 'bind' ? m.source : m?.target;
+    },
+    hint: (f) => {
+      const m = failedMount(f);
+      const stage = f.aux & 0xff;
+      if (stage === SOURCE && f.code === 'ENOENT')
+        return m?.type === 'bind'
+          ? `The source of the bind on ${m.target} does not exist (sources are looked up as this process sees the filesystem).`
+          : `A device node ${m?.target} binds from this process's /dev does not exist.`;
+      if ((stage === MKDIR || stage === CREATE) && f.code === 'EROFS')
+        return `${m?.target} does not exist and cannot be made: its directory is on a read-only mount (make it before that mount, or put a tmpfs or dir there).`;
+      if (m?.type === 'proc' && f.code === 'EPERM')
+        return `${aside('Mounting proc in a user namespace needs a pid namespace owned by it', f.remedies.create?.('pid'))}.`;
+      return mountHint(f);
+    },
+  },
+  pivot_root: {
+    syscall: (f) => PIVOT_STAGES[f.aux] ?? 'pivot_root',
+    path: () => '/',
+    hint: (f) =>
+      f.code === 'EINVAL' && PIVOT_STAGES[f.aux] === 'pivot_root'
+        ? "pivot_root needs this process's root to be a mount point: a chrooted process cannot give a child a new root."
+        : undefined,
+  },
   chroot: {
     syscall: 'chroot',
     path: (f) => f.request.root,
@@ -212,6 +273,7 @@ export const STEPS = {
   setsid: { syscall: 'setsid' },
   rlimit: {
     syscall: 'prlimit',
+    step: (f) => `rlimit:${RLIMITS[f.aux] ?? f.aux}`,
     hint: (f) => {
       if (f.code !== 'EPERM') return undefined;
       const raise =
@@ -296,10 +358,9 @@ export function stepError(errno: number, step: string, reported: Omit<Failure, '
   const failure: Failure = { ...reported, code: errnoCode(errno) };
   const syscall = typeof row?.syscall === 'function' ? row.syscall(failure) : (row?.syscall ?? step);
   const type = step === 'setns' ? flagToType(failure.aux) : undefined;
-  const resource = step === 'rlimit' ? RLIMITS[failure.aux] : undefined;
   return new NamespaceError(errno, {
     syscall,
-    step: type ? `setns:${type}` : resource ? `rlimit:${resource}` : step,
+    step: type ? `setns:${type}` : (row?.step?.(failure) ?? step),
     path: row?.path?.(failure),
     hint: row?.hint?.(failure),
     spawnargs: failure.request.argv.slice(1),

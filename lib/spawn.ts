@@ -21,6 +21,16 @@ import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
 export type { ControlOptions } from './spawn-control.js';
+export type {
+  BindMount,
+  DevMount,
+  DirMount,
+  FileMount,
+  Mount,
+  ProcMount,
+  SymlinkMount,
+  TmpfsMount,
+} from './spawn-mounts.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
 export type { PrivilegeOptions, RlimitName, RlimitValue } from './spawn-privileges.js';
 
@@ -105,6 +115,8 @@ export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawn
       mountProc: parsed.mountProc,
       mountSys: parsed.mountSys,
       loopback: parsed.loopback,
+      newRoot: parsed.mounts !== undefined,
+      mounts: parsed.mounts,
       cwd: parsed.cwd,
       setsid: parsed.setsid,
       keepCredentials: parsed.keepCredentials,

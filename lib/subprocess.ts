@@ -226,8 +226,13 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
   }
 
   /** A handle on one of the child's namespaces (/proc/PID/ns/TYPE). */
+  /**
+   * A handle on one of the child's namespaces (what /proc/PID/ns/TYPE names), taken through its pidfd
+   * (Linux 6.11; on older kernels /proc/PID/ns, kept only if the child is still there): once the
+   * process has exited, ESRCH, never the namespace of another process that got its pid.
+   */
   namespace(type: NamespaceType, options?: NamespaceFileOptions): Namespace {
-    return Namespace.ofPid(this.pid, type, options);
+    return Namespace.ofChild(this.#pidfd, this.pid, type, options);
   }
 
   /** `Subprocess <pid=… running fd=… sleep new=[pid,uts] joined=[net]>`: what it is, not its sockets. */

@@ -69,10 +69,12 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("open", &Addon::Open),
                            InstanceMethod("dup", &Addon::Dup),
                            InstanceMethod("close", &Addon::Close),
+                           InstanceMethod("disown", &Addon::Disown),
                            InstanceMethod("unshare", &Addon::Unshare),
                            InstanceMethod("setns", &Addon::Setns),
                            InstanceMethod("pidfdOpen", &Addon::PidfdOpen),
                            InstanceMethod("related", &Addon::Related),
+                           InstanceMethod("childNamespace", &Addon::ChildNamespace),
                            InstanceMethod("queryInt", &Addon::QueryInt),
                            InstanceMethod("ownerUid", &Addon::OwnerUid),
                            InstanceMethod("queryU64", &Addon::QueryU64),
@@ -106,14 +108,33 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                        });
 }
 
-Addon::~Addon() = default;
+Addon::~Addon() {
+  for (const auto& [fd, id] : owned_) nsb_close_if(fd, id.first, id.second);
+}
+
+// disown(fd): fd now belongs to someone else (Node took a socket over, or the caller did): not closed at teardown.
+Napi::Value Addon::Disown(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "disown", 1);
+  int fd;
+  if (!args || !args.Fd(0, &fd)) return {};
+  owned_.erase(fd);
+  return glue::Undefined(args.env());
+}
+
+// result: what hands fd over (empty if it could not be made: then fd is closed already, or was never opened).
+Napi::Value Addon::Owned(Napi::Value result, int fd) {
+  uint64_t dev, ino;
+  if (!result.IsEmpty() && fd >= 0 && nsb_identity(fd, &dev, &ino) == 0) owned_[fd] = {dev, ino};
+  return result;
+}
 
 Napi::Value Addon::Open(const Napi::CallbackInfo& info) {
   glue::Args args(info, "open", 1);
   std::string path;
   if (!args || !args.String(0, "path", &path)) return {};
   nsb_ns ns;
-  return NsResult(args.env(), nsb_open(path.c_str(), &ns), ns);
+  int r = nsb_open(path.c_str(), &ns);
+  return Owned(NsResult(args.env(), r, ns), r);
 }
 
 Napi::Value Addon::Dup(const Napi::CallbackInfo& info) {
@@ -121,13 +142,15 @@ Napi::Value Addon::Dup(const Napi::CallbackInfo& info) {
   int fd;
   if (!args || !args.Fd(0, &fd)) return {};
   nsb_ns ns;
-  return NsResult(args.env(), nsb_dup(fd, &ns), ns);
+  int r = nsb_dup(fd, &ns);
+  return Owned(NsResult(args.env(), r, ns), r);
 }
 
 Napi::Value Addon::Close(const Napi::CallbackInfo& info) {
   glue::Args args(info, "close", 1);
   int fd;
   if (!args || !args.Fd(0, &fd)) return {};
+  owned_.erase(fd);
   return glue::Number(args.env(), nsb_close(fd));
 }
 
@@ -149,7 +172,23 @@ Napi::Value Addon::PidfdOpen(const Napi::CallbackInfo& info) {
   glue::Args args(info, "pidfdOpen", 1);
   int pid;
   if (!args || !args.Int(0, "pid", 1, INT32_MAX, &pid)) return {};
-  return glue::FdResult(args.env(), nsb_pidfd_open(pid));
+  int r = nsb_pidfd_open(pid);
+  return Owned(glue::FdResult(args.env(), r), r);
+}
+
+// childNamespace(pidfd, nstype, forChildren, viaProc): a namespace of a child this environment watches,
+// through its pidfd; -ESRCH once it has been reaped (its pid may belong to another process by then).
+Napi::Value Addon::ChildNamespace(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "childNamespace", 4);
+  int pidfd, nstype;
+  bool for_children, via_proc;
+  if (!args || !args.Fd(0, &pidfd) || !args.Int(1, "nstype", 0, INT32_MAX, &nstype) ||
+      !args.Bool(2, "forChildren", &for_children) || !args.Bool(3, "viaProc", &via_proc))
+    return {};
+  if (children_.find(pidfd) == children_.end()) return glue::Number(args.env(), -ESRCH);
+  nsb_ns ns;
+  int r = nsb_pidfd_namespace(pidfd, nstype, for_children, via_proc, &ns);
+  return Owned(NsResult(args.env(), r, ns), r);
 }
 
 Napi::Value Addon::Related(const Napi::CallbackInfo& info) {
@@ -158,7 +197,8 @@ Napi::Value Addon::Related(const Napi::CallbackInfo& info) {
   nsb_request req;
   if (!args || !args.Fd(0, &fd) || !Request(args, 1, &req)) return {};
   nsb_ns ns;
-  return NsResult(args.env(), nsb_related(fd, req, &ns), ns);
+  int r = nsb_related(fd, req, &ns);
+  return Owned(NsResult(args.env(), r, ns), r);
 }
 
 Napi::Value Addon::QueryInt(const Napi::CallbackInfo& info) {
@@ -208,13 +248,14 @@ Napi::Value Addon::MntQuery(const Napi::CallbackInfo& info) {
                       .Set(5u, static_cast<double>(ns.ino))
                       .Value();
   if (a.IsEmpty() && ns.fd >= 0) nsb_close(ns.fd);
-  return a;
+  return Owned(a, ns.fd);
 }
 
 Napi::Value Addon::OpenCwd(const Napi::CallbackInfo& info) {
   glue::Args args(info, "openCwd", 0);
   if (!args) return {};
-  return glue::FdResult(args.env(), nsb_open_cwd());
+  int r = nsb_open_cwd();
+  return Owned(glue::FdResult(args.env(), r), r);
 }
 
 Napi::Value Addon::Fchdir(const Napi::CallbackInfo& info) {

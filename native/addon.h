@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <unordered_map>
+#include <utility>
 
 #include "glue.h"
 
@@ -24,6 +25,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Setns(const Napi::CallbackInfo& info);
   Napi::Value PidfdOpen(const Napi::CallbackInfo& info);
   Napi::Value Related(const Napi::CallbackInfo& info);
+  Napi::Value ChildNamespace(const Napi::CallbackInfo& info);
   Napi::Value QueryInt(const Napi::CallbackInfo& info);
   Napi::Value OwnerUid(const Napi::CallbackInfo& info);
   Napi::Value QueryU64(const Napi::CallbackInfo& info);
@@ -33,6 +35,13 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ErrnoName(const Napi::CallbackInfo& info);
 
   Napi::Value UserName(const Napi::CallbackInfo& info);
+
+  // The fds handed to JS that JS closes with close() (namespace handles, pidfds, directories), with the file each
+  // is open on: those still open when this environment goes away (a worker exits or is terminated, and its
+  // FinalizationRegistry never runs) are closed then, as Node closes a FileHandle's.
+  Napi::Value Owned(Napi::Value result, int fd);
+  Napi::Value Disown(const Napi::CallbackInfo& info);
+  std::unordered_map<int, std::pair<uint64_t, uint64_t>> owned_;
 
   // spawn and the children it watches (spawn_addon.cc)
   struct Child;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,6 +68,47 @@ static int fd_name(const char *name, int *fd) {
   return 1;
 }
 
+/* The inode a namespace link names ("net:[4026531840]"), or 0 if it is not one. */
+static uint64_t link_inode(const char *link, ssize_t len) {
+  const char *open = memchr(link, '[', (size_t)len);
+  uint64_t ino = 0;
+  if (!open || len < 2 || link[len - 1] != ']') return 0;
+  for (const char *p = open + 1; p < link + len - 1; p++) {
+    if (*p < '0' || *p > '9') return 0;
+    ino = ino * 10 + (uint64_t)(*p - '0');
+  }
+  return ino;
+}
+
+enum fd_kind { FD_OTHER, FD_SOCKET, FD_NAMESPACE };
+
+/* What fd `name` of the directory `dfd` (a /proc/PID/fd) is, nsfs being device `nsfs`; a namespace's
+ * inode goes to *ino. Its link tells most ("socket:[…]", "net:[4026531840]" for an nsfs file); a path
+ * may be an nsfs file opened through a bind mount (/run/netns/NAME) or any file, which is asked for the
+ * attributes the kernel has cached only: a FUSE or NFS server that does not answer would hang a plain
+ * stat for good. */
+static enum fd_kind fd_kind(int dfd, const char *name, dev_t nsfs, uint64_t *ino) {
+  char link[64];
+  ssize_t len = readlinkat(dfd, name, link, sizeof(link));
+  if (len <= 0) return FD_OTHER; /* gone */
+  if (link[0] == '/') {
+    struct statx st;
+    if (statx(dfd, name, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, &st) < 0 ||
+        makedev(st.stx_dev_major, st.stx_dev_minor) != nsfs)
+      return FD_OTHER;
+    *ino = st.stx_ino;
+    return FD_NAMESPACE;
+  }
+  if ((size_t)len == sizeof(link)) return FD_OTHER;
+  const char *colon = memchr(link, ':', (size_t)len);
+  size_t type_len = colon ? (size_t)(colon - link) : 0;
+  if (type_len == 6 && memcmp(link, "socket", 6) == 0) return link_inode(link, len) ? FD_SOCKET : FD_OTHER;
+  for (int i = 0; i < NSB_NS_ENTRIES; i++)
+    if (type_len == strlen(nsb_ns_entries[i]) && memcmp(link, nsb_ns_entries[i], type_len) == 0)
+      return (*ino = link_inode(link, len)) ? FD_NAMESPACE : FD_OTHER;
+  return FD_OTHER;
+}
+
 /* The namespaces the fds in /proc/PID/fd (`proc` is /proc/PID) hold, nsfs being device `nsfs`. */
 static int held_namespaces(int proc, int pid, dev_t nsfs, struct nsb_held *out, size_t max) {
   int dfd = openat(proc, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -80,14 +122,11 @@ static int held_namespaces(int proc, int pid, dev_t nsfs, struct nsb_held *out, 
   size_t n = 0;
   struct dirent *e;
   while ((e = readdir(dir))) {
-    struct stat st;
     uint64_t ino = 0;
     int fd;
-    if (!fd_name(e->d_name, &fd) || fstatat(dirfd(dir), e->d_name, &st, 0) < 0) continue;
-    if (st.st_dev == nsfs)
-      ino = st.st_ino;
-    else if (!S_ISSOCK(st.st_mode) || socket_netns_ino(pid, &pidfd, fd, &ino) < 0)
-      continue;
+    if (!fd_name(e->d_name, &fd)) continue;
+    enum fd_kind kind = fd_kind(dirfd(dir), e->d_name, nsfs, &ino);
+    if (kind == FD_OTHER || (kind == FD_SOCKET && socket_netns_ino(pid, &pidfd, fd, &ino) < 0)) continue;
     size_t i = 0;
     while (i < n && out[i].ino != ino) i++;
     if (i < n) continue; /* held already, through an earlier fd */
@@ -102,18 +141,6 @@ static int held_namespaces(int proc, int pid, dev_t nsfs, struct nsb_held *out, 
   if (pidfd >= 0) close(pidfd);
   closedir(dir);
   return r < 0 ? r : (int)n;
-}
-
-/* The inode a namespace link names ("net:[4026531840]"), or 0 if it is not one. */
-static uint64_t link_inode(const char *link, ssize_t len) {
-  const char *open = memchr(link, '[', (size_t)len);
-  uint64_t ino = 0;
-  if (!open || len < 2 || link[len - 1] != ']') return 0;
-  for (const char *p = open + 1; p < link + len - 1; p++) {
-    if (*p < '0' || *p > '9') return 0;
-    ino = ino * 10 + (uint64_t)(*p - '0');
-  }
-  return ino;
 }
 
 int nsb_process_namespaces(int pid, uint64_t inodes[NSB_NS_ENTRIES], int with_fds, struct nsb_held *out, size_t max) {
@@ -147,11 +174,12 @@ int nsb_held_namespace(int pid, int fd) {
   int copy = copy_fd(pidfd, fd);
   close(pidfd);
   if (copy < 0) return copy;
-  struct stat st;
-  if (fstat(copy, &st) < 0) {
+  /* the attributes the kernel has cached only: the fd number may name a file of a FUSE server by now */
+  struct statx st;
+  if (statx(copy, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, &st) < 0) {
     int err = errno;
     close(copy);
     return -err;
   }
-  return S_ISSOCK(st.st_mode) ? socket_netns(copy) : copy;
+  return S_ISSOCK(st.stx_mode) ? socket_netns(copy) : copy;
 }

@@ -77,6 +77,19 @@ inline bool String(napi_env env, napi_value value, const std::string& name, std:
   return true;
 }
 
+// A Uint8Array (a Buffer): its bytes, valid while the array is alive and not detached.
+inline bool Bytes(napi_env env, napi_value value, const std::string& name, const uint8_t** data, size_t* length) {
+  bool is = false;
+  napi_typedarray_type type;
+  void* bytes;
+  if (napi_is_typedarray(env, value, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, value, &type, length, &bytes, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array)
+    return TypeError(env, name + " must be a Uint8Array");
+  *data = static_cast<const uint8_t*>(bytes);
+  return true;
+}
+
 // A property of an object (its getter may throw: then false, with that exception pending).
 inline bool Get(napi_env env, napi_value object, const char* key, napi_value* out) {
   return napi_get_named_property(env, object, key, out) == napi_ok;
@@ -118,15 +131,7 @@ class Args {
   bool Object(size_t i, const char* what, napi_value* out) const { return Of(i, what, napi_object, "an object", out); }
   // A Uint8Array (a Buffer): its bytes, valid during this call.
   bool Bytes(size_t i, const char* what, const uint8_t** data, size_t* length) const {
-    bool is = false;
-    napi_typedarray_type type;
-    void* bytes;
-    if (napi_is_typedarray(env(), info_[i], &is) != napi_ok || !is ||
-        napi_get_typedarray_info(env(), info_[i], &type, length, &bytes, nullptr, nullptr) != napi_ok ||
-        type != napi_uint8_array)
-      return TypeError(env(), Name(what) + " must be a Uint8Array");
-    *data = static_cast<const uint8_t*>(bytes);
-    return true;
+    return glue::Bytes(env(), info_[i], Name(what), data, length);
   }
   bool Function(size_t i, const char* what, napi_value* out) const {
     return Of(i, what, napi_function, "a function", out);

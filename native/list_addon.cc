@@ -32,5 +32,6 @@ Napi::Value Addon::HeldNamespace(const Napi::CallbackInfo& info) {
   glue::Args args(info, "heldNamespace", 2);
   int pid, fd;
   if (!args || !args.Int(0, "pid", 1, INT32_MAX, &pid) || !args.Fd(1, &fd)) return {};
-  return glue::FdResult(args.env(), nsb_held_namespace(pid, fd));
+  int r = nsb_held_namespace(pid, fd);
+  return Owned(glue::FdResult(args.env(), r), r);
 }

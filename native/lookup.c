@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "lookup.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -45,7 +46,21 @@ static void *lookup_thread(void *arg) {
   return NULL;
 }
 
+static int pinned;
+
+/* The lookup thread runs this library's code and may outlive the environment that started it: a worker
+ * terminated meanwhile, whose teardown would dlclose the addon (the last user, if the main thread never
+ * loaded it) and leave the thread running unmapped code. RTLD_NODELETE keeps the library mapped for good. */
+static void pin(void) {
+  Dl_info self;
+  pinned = dladdr((void *)nsb_lookup_start, &self) != 0 && self.dli_fname &&
+           dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != NULL;
+}
+
 int nsb_lookup_start(struct nsb_lookup *job) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pin);
+  if (!pinned) return -ELIBACC;
   pthread_attr_t attr;
   pthread_t thread;
   sigset_t all, old;

@@ -25,7 +25,8 @@ Napi::Value Addon::OpenDir(const Napi::CallbackInfo& info) {
   glue::Args args(info, "openDir", 1);
   std::string path;
   if (!args || !args.String(0, "path", &path)) return {};
-  return glue::FdResult(args.env(), nsb_open_dir(path.c_str()));
+  int r = nsb_open_dir(path.c_str());
+  return Owned(glue::FdResult(args.env(), r), r);
 }
 
 Napi::Value Addon::PersistAt(const Napi::CallbackInfo& info) {

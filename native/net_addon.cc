@@ -170,7 +170,7 @@ Napi::Value Addon::SocketAt(const Napi::CallbackInfo& info) {
       !args.Int(4, "protocol", 0, INT_MAX, &protocol))
     return {};
   int r = nsb_socket_at(net_fd, user_fd, domain, type, protocol, &step);
-  return FdOrStep(args.env(), r, step);
+  return Owned(FdOrStep(args.env(), r, step), r);  // until disown(): handed to Node or to the caller
 }
 
 // netlinkOpen(netFd, userFd (-1: none)) -> fd | [-errno, step]
@@ -179,7 +179,7 @@ Napi::Value Addon::NetlinkOpen(const Napi::CallbackInfo& info) {
   int net_fd, user_fd, step = 0;
   if (!args || !args.Fd(0, &net_fd) || !args.Int(1, "userFd", -1, INT_MAX, &user_fd)) return {};
   int r = nsb_netlink_open(net_fd, user_fd, &step);
-  return FdOrStep(args.env(), r, step);
+  return Owned(FdOrStep(args.env(), r, step), r);  // nsbind's own socket: never handed to libuv
 }
 
 // netlinkRequest(fd, message) -> Buffer (the answer's messages) | [-errno, kernel's message or undefined]
@@ -232,7 +232,8 @@ Napi::Value Addon::SocketNetns(const Napi::CallbackInfo& info) {
   glue::Args args(info, "socketNetns", 1);
   int fd;
   if (!args || !args.Fd(0, &fd)) return {};
-  return glue::FdResult(args.env(), nsb_socket_netns(fd));
+  int r = nsb_socket_netns(fd);
+  return Owned(glue::FdResult(args.env(), r), r);
 }
 
 // lookup(netFd, host, family (0, 4, 6), flags) -> Promise<[[family, address], …] | [-errno, step]> | -errno

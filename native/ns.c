@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,6 +19,12 @@
 #endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
 #endif
 
 /* <linux/nsfs.h> on a 6.1 system stops at NS_GET_OWNER_UID; the rest is
@@ -88,12 +96,91 @@ int nsb_dup(int fd, struct nsb_ns *out) {
 
 int nsb_close(int fd) { RETURN_ERRNO(close(fd)); }
 
+int nsb_identity(int fd, uint64_t *dev, uint64_t *ino) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) return -errno;
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return 0;
+}
+
+int nsb_close_if(int fd, uint64_t dev, uint64_t ino) {
+  uint64_t d, i;
+  int r = nsb_identity(fd, &d, &i);
+  if (r < 0) return r;
+  if (d != dev || i != ino) return -ESTALE;
+  return nsb_close(fd);
+}
+
 int nsb_unshare(int flags) { RETURN_ERRNO(unshare(flags)); }
 
 int nsb_setns(int fd, int nstype) { RETURN_ERRNO(setns(fd, nstype)); }
 
 /* pidfds are always close-on-exec. */
 int nsb_pidfd_open(int pid) { RETURN_ERRNO(syscall(SYS_pidfd_open, pid, 0)); }
+
+/* <linux/pidfd.h> on a 6.1 system has no ioctls: from the kernel's uapi include/uapi/linux/pidfd.h. */
+#define PIDFS_IOCTL_MAGIC 0xFF
+static const struct {
+  int nstype, for_children;
+  unsigned long request;
+  const char *entry;
+} pidfd_namespaces[] = {
+    {CLONE_NEWCGROUP, 0, _IO(PIDFS_IOCTL_MAGIC, 1), "cgroup"},
+    {CLONE_NEWIPC, 0, _IO(PIDFS_IOCTL_MAGIC, 2), "ipc"},
+    {CLONE_NEWNS, 0, _IO(PIDFS_IOCTL_MAGIC, 3), "mnt"},
+    {CLONE_NEWNET, 0, _IO(PIDFS_IOCTL_MAGIC, 4), "net"},
+    {CLONE_NEWPID, 0, _IO(PIDFS_IOCTL_MAGIC, 5), "pid"},
+    {CLONE_NEWPID, 1, _IO(PIDFS_IOCTL_MAGIC, 6), "pid_for_children"},
+    {CLONE_NEWTIME, 0, _IO(PIDFS_IOCTL_MAGIC, 7), "time"},
+    {CLONE_NEWTIME, 1, _IO(PIDFS_IOCTL_MAGIC, 8), "time_for_children"},
+    {CLONE_NEWUSER, 0, _IO(PIDFS_IOCTL_MAGIC, 9), "user"},
+    {CLONE_NEWUTS, 0, _IO(PIDFS_IOCTL_MAGIC, 10), "uts"},
+};
+
+/* The pid (in our pid namespace) of the process a pidfd refers to, from its fdinfo; -ESRCH once it is gone. */
+static int pidfd_pid(int pidfd) {
+  char path[48], buf[512];
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  int err = errno;
+  close(fd);
+  if (n < 0) return -err;
+  buf[n] = '\0';
+  const char *line = strstr(buf, "\nPid:\t");
+  if (!line) return -EBADF; /* not a pidfd */
+  long pid = strtol(line + 6, NULL, 10);
+  return pid > 0 ? (int)pid : -ESRCH; /* -1: exited (reaped); 0: not in our pid namespace */
+}
+
+static int via_proc_ns(int pidfd, const char *entry, struct nsb_ns *out) {
+  int pid = pidfd_pid(pidfd);
+  if (pid < 0) return pid;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, entry);
+  int r = nsb_open(path, out);
+  /* Opened first, checked after: had the pid been reused, the process the pidfd names would be gone now. */
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+    int err = errno;
+    if (r >= 0) close(r);
+    return -err;
+  }
+  return r;
+}
+
+int nsb_pidfd_namespace(int pidfd, int nstype, int for_children, int via_proc, struct nsb_ns *out) {
+  for (size_t i = 0; i < sizeof(pidfd_namespaces) / sizeof(pidfd_namespaces[0]); i++) {
+    if (pidfd_namespaces[i].nstype != nstype || pidfd_namespaces[i].for_children != !!for_children) continue;
+    if (via_proc) return via_proc_ns(pidfd, pidfd_namespaces[i].entry, out);
+    int fd = ioctl(pidfd, pidfd_namespaces[i].request, 0); /* the kernel opens it O_CLOEXEC */
+    if (fd >= 0) return describe(fd, out);
+    if (errno != ENOTTY && errno != EINVAL) return -errno; /* EINVAL, ENOTTY: a kernel without these ioctls */
+    return via_proc_ns(pidfd, pidfd_namespaces[i].entry, out);
+  }
+  return -EINVAL;
+}
 
 int nsb_related(int fd, enum nsb_request req, struct nsb_ns *out) {
   if (req != NSB_GET_USERNS && req != NSB_GET_PARENT) return -EINVAL;

@@ -54,10 +54,22 @@ int nsb_open(const char *path, struct nsb_ns *out);
 /* Duplicate fd (F_DUPFD_CLOEXEC) and describe it like nsb_open. */
 int nsb_dup(int fd, struct nsb_ns *out);
 int nsb_close(int fd);
+/* st_dev and st_ino of what fd is open on: what a tracked fd must still be before it is closed for its owner. */
+int nsb_identity(int fd, uint64_t *dev, uint64_t *ino);
+/* Close fd only if it is still open on that file (0), else leave it (-ESTALE, or fstat's error). */
+int nsb_close_if(int fd, uint64_t dev, uint64_t ino);
 
 int nsb_unshare(int flags);
 int nsb_setns(int fd, int nstype);
 int nsb_pidfd_open(int pid);
+
+/*
+ * A process's namespace of type nstype (CLONE_NEW*; for_children: pid_for_children, time_for_children)
+ * through its pidfd: PIDFD_GET_*_NAMESPACE (Linux 6.11), or with via_proc (and where the kernel lacks the
+ * ioctl) /proc/PID/ns/ENTRY of the pidfd's pid, opened first and then kept only if the pidfd's process is
+ * still there (its pid can have been reused only once it was gone). -ESRCH once the process has exited.
+ */
+int nsb_pidfd_namespace(int pidfd, int nstype, int for_children, int via_proc, struct nsb_ns *out);
 
 /* NS_GET_USERNS / NS_GET_PARENT: a new namespace handle. */
 int nsb_related(int fd, enum nsb_request req, struct nsb_ns *out);

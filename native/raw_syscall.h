@@ -9,6 +9,8 @@
 #ifndef NSBIND_RAW_SYSCALL_H
 #define NSBIND_RAW_SYSCALL_H
 
+#include <stddef.h>
+
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8 || defined(__clang__)
 #define CHILD __attribute__((no_sanitize("address", "undefined")))
 #else
@@ -96,5 +98,17 @@ static inline long raw_clone3(void *args, unsigned long size, int (*fn)(void *),
 #define RAW_SYS(n, ...) raw_sys_n(n, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
 #define raw_sys_n(n, a, b, c, d, e, f, ...) \
   raw_sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Such a child calls no libc function at all (not even memcpy: a sanitizer
+ * runtime would intercept it), so these small loops stand in. */
+CHILD static inline size_t slen(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+CHILD static inline void copy(char *to, const char *from, size_t n) {
+  while (n--) *to++ = *from++;
+}
 
 #endif

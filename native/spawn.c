@@ -3,6 +3,7 @@
 
 #include "loopback.h"
 #include "raw_syscall.h"
+#include "sandbox_mounts.h"
 #include "sandbox_privs.h"
 
 #include <errno.h>
@@ -96,18 +97,7 @@ struct child {
   const struct nsb_loopback *loopback; /* the request that brings lo up, or NULL */
 };
 
-/* The child calls no libc function at all (not even memcpy: a sanitizer
- * runtime would intercept it), so these three small loops stand in. */
-CHILD static size_t slen(const char *s) {
-  size_t n = 0;
-  while (s[n]) n++;
-  return n;
-}
-
-CHILD static void copy(char *to, const char *from, size_t n) {
-  while (n--) *to++ = *from++;
-}
-
+/* The child calls no libc function (raw_syscall.h has slen and copy). */
 CHILD static int has_slash(const char *s) {
   for (; *s; s++)
     if (*s == '/') return 1;
@@ -302,7 +292,11 @@ CHILD static int child_main(void *arg) {
     long r = nsb_loopback_up(c->loopback, &stage);
     if (r < 0) child_fail(c, NSB_STEP_LOOPBACK, r, stage);
   }
-  if (q->root) {
+  if (q->new_root) {
+    int step, aux;
+    long r = nsb_sandbox_build(q->mounts, q->nmounts, q->root, &step, &aux);
+    if (r < 0) child_fail(c, step, r, aux);
+  } else if (q->root) {
     TRY(NSB_STEP_CHROOT, SYS(SYS_chroot, q->root));
     if (!q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, "/"));
   }
@@ -359,6 +353,11 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
   for (int i = 0; i < q->nstdio; i++)
     if (q->stdio[i].kind > NSB_STDIO_SOCKETPAIR || (q->stdio[i].kind == NSB_STDIO_FD && q->stdio[i].fd < 0))
       return -EINVAL;
+  /* a new root only in a mount namespace of its own, and one that propagates nothing back */
+  if (q->new_root ? !(q->clone_flags & CLONE_NEWNS) || (q->propagation != MS_PRIVATE && q->propagation != MS_SLAVE) ||
+                        q->mount_proc || q->mount_sys || nsb_mounts_check(q->mounts, q->nmounts) < 0
+                  : q->nmounts != 0)
+    return -EINVAL;
   long max = nsb_id_map_max();
   res->step = NSB_STEP_UID_MAP;
   if (q->uid_map && (long)strlen(q->uid_map) > max) return -EINVAL;

@@ -46,7 +46,10 @@ extern "C" {
   X(SETDOMAINNAME, "setdomainname")                                                                          \
   X(PROPAGATION, "mount:/") /* mount(NULL, "/", MS_REC | propagation) */                                     \
   /* sandbox: */                                                                                             \
-  X(LOOPBACK, "loopback") /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */     \
+  X(LOOPBACK, "loopback")     /* child: lo up in its new network namespace (aux: enum nsb_loopback_stage) */ \
+  X(NEWROOT, "newroot")       /* child: the new root's base (aux: enum nsb_mount_stage) */                   \
+  X(MOUNT, "mount")           /* child: mounts[aux >> 8] (aux & 0xff: enum nsb_mount_stage) */               \
+  X(PIVOT_ROOT, "pivot_root") /* child: into the new root (aux: enum nsb_pivot_stage) */                     \
   X(CHROOT, "chroot")                                                                                        \
   X(MOUNT_PROC, "mount:/proc")                                                                               \
   X(MOUNT_SYS, "mount:/sys")                                                                                 \
@@ -94,6 +97,8 @@ struct nsb_join {
   int nstype; /* its CLONE_NEW* flag; CLONE_NEWPID is joined by the parent around the clone */
 };
 
+struct nsb_mount;
+
 /* What to start: read by nsb_spawn and the child, written by neither. */
 struct nsb_spawn_request {
   const char *file; /* program: a path, or a name looked up in `path` */
@@ -108,11 +113,14 @@ struct nsb_spawn_request {
   const char *hostname;
   const char *domainname;
   unsigned long propagation; /* 0, or MS_PRIVATE/MS_SLAVE/MS_SHARED (applied with MS_REC to "/") */
-  const char *root;          /* chroot */
+  const char *root;          /* chroot, or with new_root the base of the new root */
   int mount_proc;
   int mount_sys; /* a sysfs of the child's network namespace on /sys, as ip netns exec */
   /* sandbox: */
   int loopback; /* bring lo up in the new network namespace (needs CLONE_NEWNET) */
+  int new_root; /* build a root from mounts (on a bind of `root`, else a tmpfs) and pivot_root into it */
+  const struct nsb_mount *mounts; /* sandbox_mounts.h */
+  int nmounts;
   const char *cwd;
   int setsid;
   uid_t uid;                     /* (uid_t)-1: unchanged */

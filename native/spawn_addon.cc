@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "sandbox_mounts.h"
 #include "sandbox_privs.h"
 #include "spawn.h"
 #include "spawn_sync.h"
@@ -51,11 +52,11 @@ class Request {
            Optional("timensOffsets", &q.timens_offsets) && Joins() && Optional("hostname", &q.hostname) &&
            Optional("domainname", &q.domainname) && Int("propagation", 0, INT32_MAX, &q.propagation) &&
            Optional("root", &q.root) && Flag("mountProc", &q.mount_proc) && Flag("mountSys", &q.mount_sys) &&
-           OptionalFlag("loopback", &q.loopback) && Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) &&
-           Id("uid", &q.uid) && Id("gid", &q.gid) && OptionalFlag("keepCredentials", &q.keep_credentials) &&
-           Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() && Optional("setgroups", &q.setgroups) &&
-           Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) && Optional("init", &q.init) &&
-           Privileges();
+           OptionalFlag("loopback", &q.loopback) && OptionalFlag("newRoot", &q.new_root) && Mounts() &&
+           Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
+           OptionalFlag("keepCredentials", &q.keep_credentials) && Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() &&
+           Optional("setgroups", &q.setgroups) && Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) &&
+           Optional("init", &q.init) && Privileges();
   }
 
   nsb_spawn_request q{};
@@ -257,6 +258,58 @@ class Request {
     q.seccomp_len = static_cast<int>(length / 8);
     return true;
   }
+  // [{ type, target, source?, readonly?, devices?, mode?, size?, data? }] in order; absent: none.
+  bool Mounts() {
+    static const char* const kTypes[] = {"bind", "tmpfs", "proc", "dev", "dir", "symlink", "file"};
+    napi_value a, e, v;
+    uint32_t n;
+    if (!Get("mounts", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("mounts"), NSB_MAX_MOUNTS, &n)) return false;
+    mounts_.resize(n);
+    for (uint32_t i = 0; i < n; i++) {
+      std::string name = Name("mounts") + "[" + std::to_string(i) + "]", type;
+      nsb_mount& m = mounts_[i];
+      if (!glue::Element(env_, a, i, &e)) return false;
+      if (!glue::Is(env_, e, napi_object)) return glue::TypeError(env_, name + " must be an object");
+      if (!glue::Get(env_, e, "type", &v) || !glue::String(env_, v, name + ".type", &type)) return false;
+      m.type = -1;
+      for (int t = 0; t < static_cast<int>(sizeof kTypes / sizeof *kTypes); t++)
+        if (type == kTypes[t]) m.type = t;
+      if (m.type < 0) return glue::TypeError(env_, name + ".type is not a mount type");
+      bool readonly = false, devices = false;
+      const uint8_t* data = nullptr;
+      if (!glue::Get(env_, e, "target", &v) || !StrValue(v, name + ".target", &m.target) ||
+          !Member(e, "source", name, [&](napi_value x, const std::string& n) { return StrValue(x, n, &m.source); }) ||
+          !Member(e, "readonly", name,
+                  [&](napi_value x, const std::string& n) { return glue::Bool(env_, x, n, &readonly); }) ||
+          !Member(e, "devices", name,
+                  [&](napi_value x, const std::string& n) { return glue::Bool(env_, x, n, &devices); }) ||
+          !Member(e, "mode", name,
+                  [&](napi_value x, const std::string& n) { return glue::Int(env_, x, n, 0, 07777, &m.mode); }) ||
+          !Member(e, "size", name,
+                  [&](napi_value x, const std::string& n) {
+                    return glue::Int(env_, x, n, 0, INT64_C(1) << 53, &m.size);
+                  }) ||
+          !Member(e, "data", name,
+                  [&](napi_value x, const std::string& n) { return glue::Bytes(env_, x, n, &data, &m.length); }))
+        return false;
+      m.readonly = readonly;
+      m.devices = devices;
+      // a copy: a getter run later could detach the array's buffer
+      m.data = data ? strings_.emplace_back(reinterpret_cast<const char*>(data), m.length).data() : nullptr;
+    }
+    q.mounts = mounts_.data();
+    q.nmounts = static_cast<int>(n);
+    return true;
+  }
+  // An optional member of an object (absent: left as it is), read by read(value, name).
+  template <typename Read>
+  bool Member(napi_value object, const char* key, const std::string& owner, Read read) {
+    napi_value v;
+    if (!glue::Get(env_, object, key, &v)) return false;
+    return glue::Is(env_, v, napi_undefined) || read(v, owner + "." + key);
+  }
 
   napi_env env_;
   napi_value o_ = nullptr;
@@ -267,6 +320,7 @@ class Request {
   std::vector<nsb_rlimit> rlimits_;
   std::vector<gid_t> groups_;
   std::vector<uint8_t> seccomp_;
+  std::vector<nsb_mount> mounts_;
 };
 
 Napi::Value Failure(napi_env env, int r, const nsb_spawn_result& res);
@@ -531,5 +585,6 @@ Napi::Value Addon::Limits(napi_env env) {
       .Set("join", NSB_MAX_JOIN)
       .Set("stdio", NSB_MAX_STDIO)
       .Set("idMap", static_cast<double>(nsb_id_map_max()))
+      .Set("mounts", NSB_MAX_MOUNTS)
       .Value();
 }

@@ -91,4 +91,31 @@ describe('FdHandle', () => {
     ) as Record<string, unknown>;
     expect(out).toEqual({ before: [1, 1, true], after: [0, 0], kept: 1, reused: expect.stringMatching(/\/status$/) });
   });
+
+  it('handles a worker never closed are closed when it exits or is terminated: 300 in 3 workers, no fd left', () => {
+    const out = runNode(`const { Worker } = require('worker_threads');
+      const fs = require('fs');
+      const count = () => fs.readdirSync('/proc/self/fd').length;
+      const body = \`const m = require(process.env.NSBIND);
+        const { parentPort, workerData } = require('worker_threads');
+        globalThis.kept = [];
+        for (let i = 0; i < 100; i++) kept.push(i % 2 ? m.Namespace.current('net') : m.Pidfd.open(process.pid));
+        if (workerData === 'exit') process.exit(0);
+        parentPort.postMessage(kept.length);
+        if (workerData === 'terminate') setInterval(() => {}, 1000);\`;
+      const run = async (how) => {
+        const w = new Worker(body, { eval: true, workerData: how });
+        const exited = new Promise((r) => w.once('exit', r));
+        if (how === 'terminate') { await new Promise((r) => w.once('message', r)); await w.terminate(); }
+        await exited;
+      };
+      (async () => {
+        await run('return'); // Node's own fds for workers, once
+        const before = count();
+        for (const how of ['exit', 'return', 'terminate']) await run(how);
+        console.log(JSON.stringify({ before, after: count() }));
+      })();`);
+    const { before, after } = JSON.parse(out);
+    expect(after).toBe(before);
+  });
 });

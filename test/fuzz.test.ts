@@ -284,6 +284,7 @@ const CATALOG: Record<string, Fuzz> = {
   'Namespace.current': fn(Namespace.current, 2),
   'Namespace.ofPid': fn(Namespace.ofPid, 3),
   'Namespace.fromFd': fn(Namespace.fromFd, 1),
+  'Namespace.ofChild': fn(Namespace.ofChild, 4),
   'Pidfd.open': fn(Pidfd.open, 1),
   ...Object.fromEntries(
     [
@@ -503,6 +504,15 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
       mountProc: or(fc.boolean()),
       mountSys: or(fc.boolean()),
       loopback: or(fc.boolean()),
+      mounts: or(
+        fc.constantFrom(
+          [{ type: 'tmpfs', target: '/t' }],
+          [
+            { type: 'bind', source: '/usr', target: '/usr', readonly: true },
+            { type: 'symlink', source: 'usr/bin', target: '/bin' },
+          ],
+        ),
+      ),
       keepCredentials: or(fc.boolean()),
       propagation: or(fc.constantFrom('private', 'slave', 'shared', 'unchanged')),
       root: or(fc.constantFrom('/', '/nonexistent', scratch)),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { fstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,31 @@ import {
   release,
 } from '../lib/index.js';
 import { native } from '../lib/native.js';
+import { compileC } from './support/cc.js';
 import { type Fixture, fixture, isRoot, itRoot, runNode } from './support/env.js';
 import { foreignSocket, lsns, namedNetnsWithProcess, ownInodes } from './support/lsns.js';
 import { netnsName, removeScratch, scratchDir } from './support/mounts.js';
+
+/** Mounts a FUSE file system on argv[1] that never answers (not even FUSE_INIT) and keeps an fd on its root. */
+const FUSE_SILENT = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  char opts[128];
+  int dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (argc != 2 || dev < 0) return 1;
+  snprintf(opts, sizeof opts, "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
+  if (mount("nsbind-test", argv[1], "fuse.nsbind-test", MS_NOSUID | MS_NODEV, opts) < 0) return 2;
+  int root = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return 3;
+  printf("ready %d\\n", root);
+  fflush(stdout);
+  pause();
+  return 0;
+}
+`;
 
 // lsns's columns for what listNamespaces reports under other names
 const COLUMNS = 'NS,TYPE,NPROCS,PID,USER,COMMAND,PPID,UID,PNS,ONS';
@@ -292,6 +314,30 @@ describe('listNamespaces', () => {
       }
       expect(listNamespaces({ type: 'net' }).some((n) => n.inode === held.inode)).toBe(false);
     });
+
+    itRoot(
+      'a file open on a FUSE server that never answers: the fd scan does not stat it (that would hang)',
+      async () => {
+        const dir = scratchDir('fuse');
+        const holder = spawn(compileC('fuse-silent', FUSE_SILENT), [dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const exited = new Promise((resolve) => holder.once('exit', resolve));
+        try {
+          const fd = await new Promise<number>((resolve, reject) => {
+            holder.stdout.once('data', (d: Buffer) => resolve(Number(/^ready (\d+)/.exec(String(d))?.[1])));
+            holder.once('exit', (code) => reject(new Error(`the FUSE holder exited (${code})`)));
+          });
+          expect(readlinkSync(`/proc/${holder.pid}/fd/${fd}`)).toBe(dir); // stat of it would wait for the server
+          const script = `const { listNamespaces } = require(process.env.NSBIND);
+          console.log(JSON.stringify(listNamespaces().map((n) => n.inode)));`;
+          const listed = JSON.parse(runNode(script, { seconds: 30 })) as number[];
+          for (const type of NAMESPACE_TYPES) expect(listed).toContain(statSync(`/proc/${holder.pid}/ns/${type}`).ino);
+        } finally {
+          holder.kill('SIGKILL'); // its /dev/fuse fd closes: the connection is aborted
+          await exited;
+          removeScratch(dir);
+        }
+      },
+    );
 
     itRoot(
       'as nobody: a bind-mounted network namespace with processes nobody cannot see is left out, as lsns leaves it out',

@@ -120,6 +120,30 @@ function request(): fc.Arbitrary<unknown> {
     mountProc: or(fc.boolean()),
     mountSys: or(fc.boolean()),
     loopback: or(fc.constantFrom(undefined, true, false)),
+    newRoot: or(fc.constantFrom(undefined, true, false)),
+    mounts: or(
+      fc.constantFrom<unknown>(
+        undefined,
+        [],
+        [{ type: 'tmpfs', target: '/t', mode: 0o1777, size: 1 << 20 }],
+        [
+          { type: 'bind', source: '/usr', target: '/usr', readonly: true },
+          { type: 'proc', target: '/proc' },
+        ],
+        [
+          { type: 'file', target: '/f', data: new Uint8Array(3), readonly: true },
+          { type: 'dev', target: '/dev' },
+        ],
+        [
+          { type: 'symlink', source: 'usr/bin', target: '/bin' },
+          { type: 'dir', target: '/d', mode: 0o700 },
+        ],
+        [{ type: 'bind', source: '/nonexistent', target: '/' }],
+        [{ type: 'bogus', target: '/x' }],
+        [{ type: 'dir', target: 'relative' }],
+        [{ type: 'tmpfs', target: '/t', mode: 0o10000 }],
+      ),
+    ),
     root: or(fc.constantFrom(undefined, '/nonexistent')),
     cwd: or(fc.constantFrom(undefined, '/', '/nonexistent')),
     setsid: or(fc.boolean()),
@@ -157,9 +181,9 @@ function request(): fc.Arbitrary<unknown> {
 function confine(r: Partial<Record<keyof NativeSpawnRequest, unknown>>): unknown {
   let flags = typeof r.cloneFlags === 'number' && Number.isInteger(r.cloneFlags) ? r.cloneFlags : 0;
   if (r.hostname !== undefined) flags |= CLONE_NEWUTS;
-  if (r.propagation || r.mountProc || r.mountSys) flags |= CLONE_NEWNS;
-  if (r.mountProc || r.mountSys) r.propagation = MS_PRIVATE; // else a new /proc or /sys could propagate here
-  if (flags !== r.cloneFlags && (r.hostname !== undefined || r.propagation || r.mountProc || r.mountSys))
+  if (r.propagation || r.mountProc || r.mountSys || r.newRoot) flags |= CLONE_NEWNS;
+  if (r.mountProc || r.mountSys || r.newRoot) r.propagation = MS_PRIVATE; // else new mounts could propagate here
+  if (flags !== r.cloneFlags && (r.hostname !== undefined || r.propagation || r.mountProc || r.mountSys || r.newRoot))
     r.cloneFlags = flags;
   return r;
 }
@@ -174,6 +198,9 @@ const CATALOG: Record<string, Fuzz> = {
   setns: { args: args(fdArg(), fc.oneof(hostile(), fc.constantFrom(0, CLONE_NEWNET))) },
   pidfdOpen: { args: args(fc.oneof(hostile(), fc.constant(process.pid))) },
   related: { args: args(fdArg(), requestId()) },
+  childNamespace: {
+    args: args(fdArg(), orHostile(CLONE_NEWNET, CLONE_NEWPID, 0), orHostile(false, true), orHostile(false, true)),
+  },
   queryInt: { args: args(fdArg(), requestId(), fc.oneof(hostile(), fc.nat())) },
   ownerUid: { args: args(fdArg()) },
   queryU64: { args: args(fdArg(), requestId()) },
@@ -225,6 +252,7 @@ const CATALOG: Record<string, Fuzz> = {
   // Mounts: the directory is never a real one (an fd of ours on a namespace file, ENOTDIR), a name with
   // '/' is refused by C, and makeSharedMountpoint gets no string that could name a directory here.
   openDir: { args: args(pathLike()) },
+  disown: { args: args(fdArg()) },
   persistAt: {
     args: args(fc.oneof(fdArg(), fc.constant(-1)), fdArg(), orHostile('x', '.', '..', 'a/b'), orHostile(false, true)),
   },
@@ -401,7 +429,7 @@ describe('the glue checks its own arguments', () => {
     expect(fdCount()).toBe(fds);
   });
 
-  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice, lo without a new net): no clone, no fd', () => {
+  it('spawn: C keeps its own limits (an id map of a page or more, a join type twice, lo without a new net, a new root without its own mount namespace): no clone, no fd', () => {
     const request = {
       file: '/bin/true',
       argv: ['true'],
@@ -441,6 +469,33 @@ describe('the glue checks its own arguments', () => {
       aux: -1,
       pid: -1,
     });
+    // a new root only in a new mount namespace with private or slave propagation, and valid entries
+    const sandbox = { ...request, newRoot: true, mounts: [{ type: 'tmpfs' as const, target: '/t' }] };
+    for (const change of [
+      {},
+      { cloneFlags: CLONE_NEWUSER | CLONE_NEWNS, propagation: 1 << 20 },
+      { cloneFlags: CLONE_NEWUSER | CLONE_NEWNS, propagation: MS_PRIVATE, mountProc: true },
+      {
+        cloneFlags: CLONE_NEWUSER | CLONE_NEWNS,
+        propagation: MS_PRIVATE,
+        mounts: [{ type: 'tmpfs' as const, target: '/' }],
+      },
+      {
+        cloneFlags: CLONE_NEWUSER | CLONE_NEWNS,
+        propagation: MS_PRIVATE,
+        mounts: [{ type: 'bind' as const, target: '/u' }],
+      },
+      { newRoot: false },
+    ])
+      expect(
+        native.spawn({ ...sandbox, ...change }, () => {}),
+        JSON.stringify(change),
+      ).toEqual({
+        errno: EINVAL,
+        step: 'request',
+        aux: -1,
+        pid: -1,
+      });
     expect(fdCount()).toBe(fds);
   });
 

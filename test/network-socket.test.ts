@@ -14,6 +14,7 @@ import {
   netns,
   network,
   socketNamespace,
+  spawn,
   withNamespaces,
 } from '../lib/index.js';
 import { fdCount, itRoot, thrown } from './support/env.js';
@@ -282,6 +283,27 @@ describe('NetworkNamespace sockets: bad input, before any socket is made', () =>
     expect(() => n.httpAgent('x' as never)).toThrow(TypeError);
     expect(() => n.httpsAgent(5 as never)).toThrow(TypeError);
     expect(fdCount()).toBe(fds);
+  });
+
+  it("connect() without a host: the namespace's loopback, as localhost, with no lookup (unprivileged too)", async () => {
+    const child = spawn('sleep', ['60'], { namespaces: ['user', 'net'], mapRootUser: true, stdio: 'ignore' });
+    try {
+      const inside = keep(network(keep(child.namespace('net'))));
+      inside.link.set('lo', { up: true });
+      for (const [family, loopback] of [
+        [4, '127.0.0.1'],
+        [6, '::1'],
+      ] as const) {
+        const server = net.createServer((s) => s.end(`hello ${s.localAddress}`));
+        const { port } = (await inside.listen(server, { host: loopback })) as net.AddressInfo;
+        const client = inside.connect(family === 4 ? { port } : { port, family });
+        expect(await received(client)).toBe(`hello ${loopback}`);
+        await closed(server);
+      }
+    } finally {
+      child.kill();
+      await child.exited;
+    }
   });
 
   it('a closed NetworkNamespace: EBADF, after the arguments were checked', async () => {

@@ -1,9 +1,11 @@
 import { execFileSync, spawn as nodeSpawn, spawnSync } from 'node:child_process';
-import { readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Namespace, spawn } from '../lib/index.js';
-import { DIST, fdCount, output, runNode, zombies } from './support/env.js';
+import { CLONE_NEWUTS, Namespace, spawn } from '../lib/index.js';
+import { native } from '../lib/native.js';
+import { DIST, fdCount, itRoot, output, runNode, thrown, zombies } from './support/env.js';
 import { runInjected } from './support/inject.js';
 
 const kill = (pid: number) => {
@@ -144,6 +146,52 @@ describe('Subprocess', () => {
     }
   });
 
+  it('namespace() after the child exited: ESRCH, never a namespace by its (reusable) pid', async () => {
+    const child = spawn('sleep', ['1000'], { namespaces: ['user', 'uts'], mapRootUser: true, stdio: 'ignore' });
+    using uts = child.namespace('uts');
+    using pidNext = child.namespace('pid', { forChildren: true });
+    expect(uts.inode).toBe(statSync(`/proc/${child.pid}/ns/uts`).ino);
+    expect(pidNext.inode).toBe(statSync(`/proc/${child.pid}/ns/pid_for_children`).ino);
+    // the same through /proc/PID/ns, the way for kernels before 6.11: kept because the pidfd says it lives
+    const pidfd = watchedPidfd(child.pid);
+    const viaProc = native.childNamespace(pidfd, CLONE_NEWUTS, false, true);
+    if (typeof viaProc === 'number') throw new Error(`childNamespace: ${viaProc}`);
+    native.close(viaProc[0]);
+    expect(viaProc[3]).toBe(uts.inode);
+    child.kill('SIGKILL');
+    await child.exited;
+    const e = thrown(() => child.namespace('uts'));
+    expect(e).toMatchObject({ code: 'ESRCH', path: `/proc/${child.pid}/ns/uts` });
+    expect(e.hint).toMatch(/exited.*another process/);
+    expect(native.childNamespace(pidfd, CLONE_NEWUTS, false, true)).toBe(-constants.errno.ESRCH);
+  });
+
+  itRoot('pid reuse (forced with ns_last_pid in a pid namespace of its own): ESRCH, not the new process', () => {
+    const out = runNode(
+      `const m = require(process.env.NSBIND);
+      const fs = require('fs'), cp = require('child_process');
+      const child = m.spawn('/bin/true', [], { stdio: 'ignore' });
+      const pid = child.pid;
+      child.exited.then(() => {
+        fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1)); // the next process gets pid
+        const other = cp.spawn('unshare', ['--uts', 'sleep', '60'], { stdio: 'ignore' });
+        const ours = fs.readlinkSync('/proc/self/ns/uts');
+        const moved = () => { try { return fs.readlinkSync('/proc/' + pid + '/ns/uts') !== ours; } catch { return false; } };
+        const wait = () => {
+          if (!moved()) return setImmediate(wait); // unshare(1) has not exec'd sleep in its uts namespace yet
+          let via;
+          try { child.namespace('uts'); via = 'a handle'; } catch (e) { via = e.code; }
+          console.log(JSON.stringify({ reused: other.pid === pid, byPid: fs.readlinkSync('/proc/' + pid + '/ns/uts') !== ours, via }));
+          other.kill('SIGKILL');
+        };
+        wait();
+      });`,
+      { prefix: ['unshare', '--pid', '--fork', '--mount-proc'] },
+    );
+    // the pid is another process's now, in another uts namespace; the child's handle says it is gone
+    expect(JSON.parse(out)).toEqual({ reused: true, byPid: true, via: 'ESRCH' });
+  });
+
   it('keeps no fd and no zombie over many spawns and failed execs', async () => {
     const fds = fdCount();
     for (let i = 0; i < 200; i++) {
@@ -201,3 +249,15 @@ describe('Subprocess', () => {
     expect(status).toEqual({ code: null, signal: null, error: { code: 'ECHILD', syscall: 'waitid' } });
   });
 });
+
+/** The pidfd this environment watches for child `pid` (found through /proc/self/fdinfo). */
+function watchedPidfd(pid: number): number {
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    try {
+      if (readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').includes(`\nPid:\t${pid}\n`)) return Number(fd);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  throw new Error(`no pidfd for ${pid}`);
+}

@@ -95,13 +95,16 @@ export function parseBeforeCommand<O extends Options>(
  * so does `-nFILE` (nsenter's short options: the rest of the cluster is the
  * value). Those values are taken out of `args` up to where the command begins,
  * leaving the bare flags; the options that take a value get it as
- * `--name=VALUE`, so that a value starting with '-' stays a value.
+ * `--name=VALUE`, so that a value starting with '-' stays a value. Options in
+ * `pairs` take two (bwrap's `--bind SRC DEST`): `--name=FIRST\0SECOND`, joined
+ * by a NUL, which no argument can hold (missing ones leave a bare `--name`).
  */
 export function optionalValues(
   args: readonly string[],
   options: Options,
   optional: readonly string[],
   attached = false,
+  pairs: readonly string[] = [],
 ): { args: string[]; values: Map<string, string> } {
   const byShort = new Map(Object.entries(options).map(([name, o]) => [o.short, name]));
   const valued = (name: string | undefined) => name !== undefined && options[name]?.type === 'string';
@@ -116,7 +119,11 @@ export function optionalValues(
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
-      if (eq >= 0 && optional.includes(name)) {
+      if (pairs.includes(name)) {
+        const first = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+        const second = args[++i];
+        out.push(first === undefined || second === undefined ? `--${name}` : `--${name}=${first}\0${second}`);
+      } else if (eq >= 0 && optional.includes(name)) {
         values.set(name, arg.slice(eq + 1));
         out.push(`--${name}`);
       } else if (eq < 0 && valued(name) && i + 1 < args.length) out.push(`--${name}=${args[++i]}`);

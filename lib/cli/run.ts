@@ -16,7 +16,7 @@ import {
 } from './child.js';
 import { type Command, type Io, optionalValues, parseBeforeCommand, UsageError } from './command.js';
 import { ID_MAP_FLAGS, idMapOptions } from './id-maps.js';
-import { SANDBOX_FLAGS, SANDBOX_USAGE, sandboxOptions } from './sandbox-flags.js';
+import { SANDBOX_FLAGS, SANDBOX_PAIRS, SANDBOX_USAGE, sandboxMounts, sandboxOptions } from './sandbox-flags.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -120,7 +120,7 @@ const OPTIONS = {
   owner: { type: 'string' },
   'mount-binfmt': { type: 'boolean' },
   'load-interp': { type: 'string', short: 'l' },
-  ...SANDBOX_FLAGS, // bwrap's (lib/cli/sandbox-flags.ts), mapped to spawn options in run() below
+  ...SANDBOX_FLAGS,
 } as const;
 
 /** The options that take a value only as --name=VALUE (getopt's optional arguments). */
@@ -130,8 +130,9 @@ const UNSUPPORTED = ['keep-caps', 'owner', 'mount-binfmt', 'load-interp'] as con
 export const run: Command = {
   usage,
   run(args: string[], io: Io): number | Promise<number> {
-    const optional = optionalValues(args, OPTIONS, OPTIONAL);
-    const parsed = parseBeforeCommand(this, optional.args, io, OPTIONS);
+    const optional = optionalValues(args, OPTIONS, OPTIONAL, false, SANDBOX_PAIRS);
+    const sandbox = sandboxMounts(optional.args);
+    const parsed = parseBeforeCommand(this, sandbox.args, io, OPTIONS);
     if (!parsed) return 0;
     const { values } = parsed;
     for (const flag of UNSUPPORTED)
@@ -168,6 +169,7 @@ export const run: Command = {
       uid: idArgument(values.setuid, 'uid'),
       gid: idArgument(values.setgid, 'gid'),
       root: values.root,
+      mounts: sandbox.mounts,
       cwd: values.wd,
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
