@@ -30,6 +30,7 @@ const KINDS: Record<string, string> = {
   listNamespaces: `m.listNamespaces()`,
   'setns into its own namespace': `try { m.setns(held); } catch {}`,
   'kill, ref': `{ child.kill(0); child.unref(); child.ref(); }`,
+  'spawn paused, resume or not': `{ const c = m.spawn('/bin/true', [], { paused: true, stdio: 'ignore' }); if (Math.random() < 0.5) c.resume(); }`,
   // unshare (a user namespace: always refused, EINVAL), and withNamespaces({ mnt }): unshare(CLONE_FS),
   // openCwd, setns (refused as nobody), fchdir, close, and the errors' errnoName
   'unshare, withNamespaces (openCwd, fchdir)': `try {

@@ -17,7 +17,7 @@ import {
 } from './child.js';
 import { type Command, type Io, optionalValues, parseBeforeCommand, UsageError } from './command.js';
 import { ID_MAP_FLAGS, idMapOptions } from './id-maps.js';
-import { SANDBOX_FLAGS, SANDBOX_PAIRS, SANDBOX_USAGE, sandboxMounts } from './sandbox-flags.js';
+import { SANDBOX_FLAGS, SANDBOX_PAIRS, SANDBOX_USAGE, sandboxMounts, sandboxOptions } from './sandbox-flags.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -49,6 +49,8 @@ then COMMAND is /bin/sh waiting in the new namespaces, which then execs it):
 
 User namespace ids (each implies --user):
   -r, --map-root-user   map your uid and gid to root inside
+      --map-auto        map your first blocks of /etc/subuid and /etc/subgid
+                        from 0 (with newuidmap/newgidmap; alone)
   -c, --map-current-user
                         map your uid and gid to themselves inside
       --map-user UID|NAME, --map-group GID|NAME
@@ -75,8 +77,8 @@ Process:
   -h, --help            show this help
 
 ${SANDBOX_USAGE}
-Not supported (unshare's): --keep-caps, --map-auto, --map-subids, the auto
-and subids ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
+Not supported (unshare's): --keep-caps, --map-subids, the auto and subids
+ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
 
 COMMAND gets this terminal (stdin, stdout, stderr). nsbind passes on SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, except a terminal's Ctrl-C and
@@ -174,6 +176,7 @@ export const run: Command = {
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
       env: environment(values['clear-env'], values['whitelist-env']),
+      ...sandboxOptions(values),
     };
     if (persists.size === 0) return runCommand(parsed.command, options, REMEDIES);
     const shell = (options.env ?? process.env).SHELL || '/bin/sh';

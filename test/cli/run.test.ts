@@ -352,11 +352,14 @@ describe("nsbind run: unshare's id maps, credentials and environment", () => {
   });
 
   it("unshare's options nsbind does not have: one line naming them, exit 2", () => {
-    for (const flag of ['--keep-caps', '--owner=1:1', '--mount-binfmt', '--map-auto', '--map-subids']) {
+    for (const flag of ['--keep-caps', '--owner=1:1', '--mount-binfmt', '--map-subids']) {
       const r = nsbind(['run', flag, 'true']);
       expect(oneLineError(r)).toMatch(new RegExp(`^nsbind run: --${flag.slice(2).split('=')[0]} is not supported`));
       expect(r.status).toBe(2);
     }
+    expect(oneLineError(nsbind(['run', '--map-auto', '-r', 'true']))).toBe(
+      'nsbind run: --map-auto with --map-root-user is not supported',
+    );
     expect(oneLineError(nsbind(['run', '--mount-proc=/mnt', 'true']))).toBe(
       'nsbind run: --mount-proc=/mnt is not supported: only /proc',
     );
