@@ -186,5 +186,10 @@ function streams(pipes: number[]): (Writable | Readable | Duplex | null)[] {
   if (!pipes.some((fd) => fd >= 0)) return pipes.map(() => null);
   // loaded only for pipes: node:net and its streams are most of a short CLI run's start-up otherwise
   const { Socket } = require('node:net') as typeof import('node:net');
-  return pipes.map((fd, i) => (fd < 0 ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2 })));
+  return pipes.map((fd, i) => {
+    if (fd < 0) return null;
+    const socket = new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2 });
+    native.disown(fd); // Node's now: it closes the handle, also at a worker's teardown
+    return socket;
+  });
 }

@@ -388,6 +388,10 @@ Napi::Value Addon::Spawn(const Napi::CallbackInfo& info) {
   if (out.IsEmpty())  // JS will never own the pipe ends; the child stays watched (and reaped)
     for (int i = 0; i < nstdio; i++)
       if (res.stdio[i] >= 0) close(res.stdio[i]);
+  // The pipe ends are nsbind's until JS hands them to Node (disown): a worker terminated in
+  // between leaves none open.
+  for (int i = 0; i < nstdio && !out.IsEmpty(); i++)
+    if (res.stdio[i] >= 0) Owned(out, res.stdio[i]);
   return out;
 }
 
