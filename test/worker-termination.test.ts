@@ -70,6 +70,12 @@ const host = (kind: string) => `const { Worker } = require('worker_threads');
   };
   process.env.DIR = fs.mkdtempSync('/tmp/nsbind-worker-');
   fs.chmodSync(process.env.DIR, 0o777);
+  // what a stopped worker left mounted there goes, and the directory, whatever happened
+  const cleanup = () => {
+    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\\n'))
+      if (line.split(' ')[4]?.startsWith(process.env.DIR + '/')) require('child_process').spawnSync('umount', ['-l', line.split(' ')[4]]);
+    fs.rmSync(process.env.DIR, { recursive: true, force: true });
+  };
   (async () => {
     await round("require('worker_threads').parentPort.postMessage('ready')"); // Node's own fds for workers, once
     const before = links();
@@ -77,11 +83,8 @@ const host = (kind: string) => `const { Worker } = require('worker_threads');
     const after = links();
     // (an fd readdir itself used reads as '')
     const leaked = [...after].filter(([fd, link]) => link && before.get(fd) !== link).map(([, link]) => link);
-    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\\n'))
-      if (line.split(' ')[4]?.startsWith(process.env.DIR + '/')) require('child_process').spawnSync('umount', ['-l', line.split(' ')[4]]);
-    fs.rmSync(process.env.DIR, { recursive: true });
-    console.log(JSON.stringify({ children: children(), leaked, cwd: process.cwd() }));
-  })();`;
+    console.log(JSON.stringify({ children: children(), leaked }));
+  })().finally(cleanup);`;
 
 describe('worker.terminate() in the middle of native calls', () => {
   it.each(Object.keys(KINDS))(
