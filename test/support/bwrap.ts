@@ -61,7 +61,10 @@ export function bwrap(
   }
 }
 
-/** A mount table as findmnt -J prints it (-o TARGET,FSTYPE,VFS-OPTIONS,FS-OPTIONS), flattened. */
+/**
+ * A mount table as findmnt -J prints it (-o TARGET,FSTYPE,VFS-OPTIONS,FS-OPTIONS), flattened and sorted
+ * by target: findmnt's order follows mount ids, which the kernel reuses, not the order of mounting.
+ */
 export interface MountRow {
   target: string;
   fstype: string;
@@ -79,7 +82,7 @@ export function mountRows(json: string): MountRow[] {
     }
   };
   walk((JSON.parse(json) as { filesystems: Tree[] }).filesystems);
-  return rows;
+  return rows.sort((a, b) => a.target.localeCompare(b.target));
 }
 
 /** `ls -la` lines cut to type+mode, owner, group, device numbers and name (+ link text): no dates, no link counts. */
