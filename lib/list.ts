@@ -228,14 +228,16 @@ export function processInfo(pid: number): ProcessInfo | undefined {
 
 /**
  * Run `fn` on the namespace at `path` if it can be opened and is the one
- * with `inode` (a process may exit, a path be remounted); else skip it.
+ * with `inode` (a process may exit, a path be remounted, or be hidden under
+ * another mount, or have been unmounted meanwhile: EINVAL, not a namespace
+ * file any more); else skip it.
  */
 function withNamespaceAt(path: string, inode: number, fn: (ns: Namespace) => void): void {
   let ns: Namespace;
   try {
     ns = Namespace.open(path);
   } catch (e) {
-    if (e instanceof NamespaceError && SKIP.has(e.code)) return;
+    if (e instanceof NamespaceError && (SKIP.has(e.code) || e.code === 'EINVAL')) return;
     throw e;
   }
   try {

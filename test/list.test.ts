@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { fstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { fstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -313,6 +313,28 @@ describe('listNamespaces', () => {
         await held.stop();
       }
       expect(listNamespaces({ type: 'net' }).some((n) => n.inode === held.inode)).toBe(false);
+    });
+
+    itRoot('a bind mount of a namespace hidden under another mount (or being removed) is no error', () => {
+      const name = netnsName();
+      const dir = scratchDir('hidden');
+      const [under, over] = [join(dir, 'ns'), join(dir, 'file')];
+      writeFileSync(under, '');
+      writeFileSync(over, 'not a namespace');
+      execFileSync('ip', ['netns', 'add', name]);
+      try {
+        const inode = statSync(`/run/netns/${name}`).ino;
+        execFileSync('mount', ['--bind', `/run/netns/${name}`, under]);
+        execFileSync('ip', ['netns', 'delete', name]); // only the mount on `under` keeps it
+        execFileSync('mount', ['--bind', over, under]); // mountinfo still lists the nsfs mount there
+        expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(`net:[${inode}] ${under} `);
+        const listed = listNamespaces();
+        expect(listed.length).toBeGreaterThan(0);
+        expect(listed.some((n) => n.mounts.includes(under) && n.inode !== inode)).toBe(false);
+      } finally {
+        spawnSync('ip', ['netns', 'delete', name]);
+        removeScratch(dir);
+      }
     });
 
     itRoot(
