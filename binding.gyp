@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nsbind",
-      "sources": ["native/ns.c", "native/mount.c", "native/spawn.c", "native/loopback.c", "native/sandbox_mounts.c", "native/spawn_sync.c", "native/addon.cc", "native/spawn_addon.cc",
+      "sources": ["native/ns.c", "native/mount.c", "native/spawn.c", "native/loopback.c", "native/sandbox_mounts.c", "native/sandbox_privs.c", "native/spawn_sync.c", "native/addon.cc", "native/spawn_addon.cc",
                   "native/socket.c", "native/netlink.c", "native/lookup.c", "native/net_addon.cc",
                   "native/fdscan.c", "native/list_addon.cc", "native/pool.c", "native/mount_addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

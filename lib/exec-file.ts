@@ -113,7 +113,11 @@ export function execFile(
       fail(new Error(`Command failed: ${cmd}\n${stderr}`), { code, killed: child.killed, signal });
     });
   });
-  if (input !== undefined) child.stdin?.end(input); // parseOutput refused input without a stdin pipe
+  if (input !== undefined) {
+    // parseOutput refused input without a stdin pipe; a child that exits unread (EPIPE) is no failure of ours
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
+  }
   return Object.assign(promise, { child });
 }
 

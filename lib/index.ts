@@ -73,13 +73,17 @@ export {
   type FileMount,
   type IdMapEntry,
   type Mount,
+  type PrivilegeOptions,
   type ProcMount,
+  type RlimitName,
+  type RlimitValue,
   type SpawnOptions,
   type StdioOption,
   type SymlinkMount,
   spawn,
   type TmpfsMount,
 } from './spawn.js';
+export { CAPABILITIES, RLIMITS } from './spawn-privileges.js';
 export { type SpawnSyncOptions, type SpawnSyncResult, spawnSync } from './spawn-sync.js';
 export { type ExitStatus, Subprocess, type SubprocessEvents } from './subprocess.js';
 export { unshare } from './unshare.js';

@@ -61,6 +61,11 @@ export interface NativeBinding {
   /** Clone and exec; onExit runs on this thread's event loop once the child is reaped. */
   spawn(request: NativeSpawnRequest, onExit: (status: NativeExitStatus) => void): NativeSpawnResult;
   /**
+   * The go-ahead for a paused child of this environment, then its setup and exec: 0, -ESRCH when it is
+   * not a paused child (gone, or resumed already), or the failed step (the child is killed; its watcher reaps it).
+   */
+  resume(pidfd: number): 0 | Errno | Exclude<NativeSpawnResult, { pidfd: number }>;
+  /**
    * Spawn and wait on this thread (poll on the pidfd and the pipes, no event loop): input goes to fd 0
    * when it is a pipe (then closed); after timeoutMs (0: none) or more than maxBuffer bytes on one
    * output, killSignal is sent and the pipes closed (error -ETIMEDOUT / -ENOBUFS). output[i]: what the
@@ -165,7 +170,7 @@ export interface NativeMount {
 export type NativeStdio = number | 'devnull' | 'pipe:read' | 'pipe:write' | 'socketpair';
 
 /** struct nsb_spawn_request, prepared by lib/spawn.ts (strings absent = NULL). */
-export interface NativeSpawnRequest {
+export interface NativeSpawnRequest extends NativePrivileges {
   file: string;
   argv: string[];
   envp: string[];
@@ -204,6 +209,23 @@ export interface NativeSpawnRequest {
   gidMap?: string | undefined;
   /** nsbind-init's path: exec'd (from an O_PATH fd opened before the clone) in place of the program, which it forks. */
   init?: string | undefined;
+}
+
+/** The privilege fields of a spawn request (native/sandbox_privs.h), each optional. */
+export interface NativePrivileges {
+  /** prlimit in the child, in order; -1 is RLIM_INFINITY. */
+  rlimits?: { resource: number; soft: number; hard: number }[] | undefined;
+  /** setgroups(2) before the id change; absent: unchanged. */
+  groups?: number[] | undefined;
+  /** Capability numbers kept in all five sets; absent: the sets are left alone. */
+  capabilities?: number[] | undefined;
+  noNewPrivileges?: boolean | undefined;
+  /** struct sock_filter[], 8 bytes each. */
+  seccomp?: Uint8Array | undefined;
+  /** A cgroup v2 directory to start in. */
+  cgroup?: string | undefined;
+  /** Return once the child waits for resume() (its new namespaces made, its id maps written). */
+  paused?: boolean | undefined;
 }
 
 export type NativeSpawnResult =

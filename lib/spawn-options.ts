@@ -8,6 +8,8 @@ import { type NativeMount, native } from './native.js';
 import { CONTROL_KEYS, type ControlOptions, type ParsedControl, parseControl } from './spawn-control.js';
 import { parseInit } from './spawn-init.js';
 import { type Mount, parseMounts } from './spawn-mounts.js';
+import { type ParsedPrivileges, PRIVILEGE_KEYS, type PrivilegeOptions, parsePrivileges } from './spawn-privileges.js';
+import type { IdKind } from './subid.js';
 import * as validate from './validate.js';
 
 export interface IdMapEntry {
@@ -22,17 +24,23 @@ export interface IdMapEntry {
 /** A Stream entry must have an fd: an open fs stream (`fd`), a net.Socket or a TTY stream (its handle's). */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
 
-export interface SpawnOptions extends ControlOptions {
-  /** New namespaces for the child (created with it; a user namespace first). */
+export interface SpawnOptions extends ControlOptions, PrivilegeOptions {
+  /**
+   * New namespaces for the child (created with it; a user namespace first). In a new 'pid' namespace
+   * the program is pid 1, which ignores every signal it has no handler for: see `init`.
+   */
   namespaces?: readonly NamespaceType[];
   /** Existing namespaces for the child to join: a handle or a namespace file path. */
   join?: Partial<Record<NamespaceType, Namespace | string>>;
   /** New user namespace: map root inside to your own uid and gid outside (like `unshare -r`). */
   mapRootUser?: boolean;
-  /** New user namespace: uid_map lines (writing arbitrary ranges needs CAP_SETUID outside). */
-  uidMap?: readonly IdMapEntry[];
-  /** New user namespace: gid_map lines (writing arbitrary ranges needs CAP_SETGID outside). */
-  gidMap?: readonly IdMapEntry[];
+  /**
+   * New user namespace: uid_map lines (writing arbitrary ranges needs CAP_SETUID outside), or 'auto':
+   * your first block of /etc/subuid from 0, written by newuidmap (as `unshare --map-auto`).
+   */
+  uidMap?: readonly IdMapEntry[] | 'auto';
+  /** New user namespace: gid_map lines (arbitrary ranges need CAP_SETGID outside), or 'auto' (/etc/subgid, newgidmap). */
+  gidMap?: readonly IdMapEntry[] | 'auto';
   /** New user namespace: /proc/PID/setgroups. Default 'deny' with mapRootUser or when unprivileged. */
   setgroups?: 'allow' | 'deny';
   /** New uts namespace: its hostname. */
@@ -106,6 +114,8 @@ export interface ParsedSpawn {
   join: Map<NamespaceType, Namespace | string>;
   uidMap: string | undefined;
   gidMap: string | undefined;
+  /** The maps that are 'auto' (newuidmap/newgidmap writes them). */
+  autoMaps: IdKind[];
   setgroups: 'allow' | 'deny' | undefined;
   hostname: string | undefined;
   domainname: string | undefined;
@@ -130,6 +140,7 @@ export interface ParsedSpawn {
   control: ParsedControl;
   /** nsbind-init's path with `init: true`. */
   init: string | undefined;
+  privileges: ParsedPrivileges;
 }
 
 const KEYS = new Set([
@@ -157,6 +168,7 @@ const KEYS = new Set([
   'keepCredentials',
   'setsid',
   'stdio',
+  ...PRIVILEGE_KEYS,
   ...CONTROL_KEYS,
   'init',
 ]);
@@ -233,6 +245,7 @@ export function parseSpawn(file: unknown, args: unknown, options: unknown): Pars
     killOnParentDeath: deathSignal(o.killOnParentDeath),
     setsid: flag(o.setsid, 'options.setsid'),
     stdio: stdio(o.stdio),
+    privileges: parsePrivileges(o, create, userMaps),
     control: parseControl(o),
     init: parseInit(o.init, create),
   };
@@ -340,15 +353,17 @@ function maps(o: SpawnOptions, create: Set<NamespaceType>) {
     throw new TypeError('options.mapRootUser and options.uidMap/gidMap exclude each other');
   const uid = process.geteuid?.() ?? 0;
   const gid = process.getegid?.() ?? 0;
-  const uidMap = root ? `0 ${uid} 1\n` : option(o.uidMap, 'options.uidMap', idMap);
-  const gidMap = root ? `0 ${gid} 1\n` : option(o.gidMap, 'options.gidMap', idMap);
+  const autoMaps = (['uid', 'gid'] as const).filter((k) => o[`${k}Map`] === 'auto');
+  const given = (k: IdKind) => (autoMaps.includes(k) ? undefined : option(o[`${k}Map`], `options.${k}Map`, idMap));
+  const uidMap = root ? `0 ${uid} 1\n` : given('uid');
+  const gidMap = root ? `0 ${gid} 1\n` : given('gid');
   const setgroups = option(o.setgroups, 'options.setgroups', (v, n): 'allow' | 'deny' => {
     if (v !== 'allow' && v !== 'deny') throw new TypeError(`${n} must be 'allow' or 'deny'`);
     return v;
   });
   // unshare -r writes "deny"; without CAP_SETGID the kernel demands it before gid_map
   const deny: 'deny' | undefined = gidMap !== undefined && (root || uid !== 0) ? 'deny' : undefined;
-  return { uidMap, gidMap, setgroups: setgroups ?? deny };
+  return { uidMap, gidMap, autoMaps, setgroups: setgroups ?? deny };
 }
 
 /** [{inside, outside, count}] → "inside outside count\n" lines; integers only, so no line can be injected. */

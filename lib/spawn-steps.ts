@@ -6,6 +6,7 @@
 import { flagToType, type NamespaceType } from './constants.js';
 import { errnoCode, NamespaceError, NamespaceRestoreError } from './errors.js';
 import type { ParsedSpawn } from './spawn-options.js';
+import { CAPABILITIES, RLIMITS } from './spawn-privileges.js';
 
 /** How a caller asks for what a hint suggests; a remedy it has no words for is left out of the hint. */
 export interface Remedies {
@@ -17,6 +18,8 @@ export interface Remedies {
   mapOwnIds?: string;
   /** Also joining the user namespace that owns a join target. */
   joinUser?: string;
+  /** PR_SET_NO_NEW_PRIVS for the child. */
+  noNewPrivileges?: string;
 }
 
 /** The library's words. */
@@ -25,6 +28,7 @@ export const LIBRARY: Remedies = {
   mapRootUser: "add 'user' to options.namespaces, with mapRootUser: true",
   mapOwnIds: 'mapRootUser: true, or one entry { inside, outside: your id, count: 1 }',
   joinUser: 'join its user namespace too (options.join.user), as nsenter --user does',
+  noNewPrivileges: 'noNewPrivileges: true',
 };
 
 /** A failure native spawn reported, with what it was asked to do. */
@@ -167,7 +171,16 @@ export const STEPS = {
     },
   },
   'restore:pid': { syscall: 'setns' }, // a NamespaceRestoreError, with its own hint
-  setgroups: { syscall: 'write', path: (f) => procFile(f, 'setgroups') },
+  setgroups: {
+    // the parent writing /proc/PID/setgroups (aux -1), or the child's setgroups(2) of options.groups
+    syscall: (f) => (f.aux < 0 ? 'write' : 'setgroups'),
+    path: (f) => (f.aux < 0 ? procFile(f, 'setgroups') : undefined),
+    hint: (f) => {
+      if (f.aux < 0) return undefined;
+      if (f.code === 'EINVAL') return "A group has no mapping in the child's user namespace (see its gid_map).";
+      return privilege(f, 'CAP_SETGID', 'Setting supplementary groups');
+    },
+  },
   uid_map: { syscall: 'write', path: (f) => procFile(f, 'uid_map'), hint: (f) => mapHint(f, 'CAP_SETUID', 'uid') },
   gid_map: { syscall: 'write', path: (f) => procFile(f, 'gid_map'), hint: (f) => mapHint(f, 'CAP_SETGID', 'gid') },
   sync: {
@@ -258,6 +271,57 @@ export const STEPS = {
   },
   chdir: { syscall: 'chdir', path: (f) => f.request.cwd ?? '/' },
   setsid: { syscall: 'setsid' },
+  rlimit: {
+    syscall: 'prlimit',
+    step: (f) => `rlimit:${RLIMITS[f.aux] ?? f.aux}`,
+    hint: (f) => {
+      if (f.code !== 'EPERM') return undefined;
+      const raise =
+        'Raising a hard limit needs CAP_SYS_RESOURCE (see CapBnd in /proc/self/status: even root may lack it)';
+      return RLIMITS[f.aux] === 'nofile'
+        ? `${raise}; the open-file limit never goes above /proc/sys/fs/nr_open.`
+        : `${raise}.`;
+    },
+  },
+  capabilities: {
+    // prctl: the bounding set (aux: the capability) or ambient; capset (aux -1)
+    syscall: (f) => (f.aux === -1 ? 'capset' : 'prctl'),
+    hint: (f) => {
+      if (f.code !== 'EPERM')
+        return f.code === 'EINVAL' ? `This kernel does not know ${capabilityName(f.aux)}.` : undefined;
+      if (f.aux >= 0 && !f.request.create.has('user'))
+        return privilege(f, 'CAP_SETPCAP', 'Dropping capabilities from the bounding set');
+      return "Only capabilities the child holds can be kept: its permitted set, within the bounding set (see CapPrm and CapBnd in /proc/self/status; a new user namespace's root holds all of them there).";
+    },
+  },
+  no_new_privs: { syscall: 'prctl' },
+  seccomp: {
+    syscall: 'seccomp',
+    hint: (f) => {
+      if (f.code === 'EACCES')
+        return sentence(
+          'Loading a seccomp filter needs no_new_privs, or CAP_SYS_ADMIN (not kept by capabilities that leave it out)',
+          f.remedies.noNewPrivileges,
+        );
+      if (f.code === 'EINVAL')
+        return 'The kernel refused the filter as a classic BPF program: an unknown instruction, a jump past its end, or no return at its end.';
+      return undefined;
+    },
+  },
+  cgroup: {
+    syscall: (f) => (f.aux === 1 ? 'clone3' : 'open'),
+    path: (f) => f.request.privileges.cgroup,
+    hint: (f) => {
+      if (f.code === 'EBUSY')
+        return 'That cgroup has controllers enabled for its children (cgroup.subtree_control): processes may only be started in a leaf.';
+      if (f.code === 'EBADF' || f.code === 'EOPNOTSUPP')
+        return 'That is not a cgroup v2 directory a process can be started in (CLONE_INTO_CGROUP needs the unified hierarchy, Linux 5.7).';
+      if (f.code === 'EACCES' || f.code === 'EPERM')
+        return "Starting in a cgroup needs write access to its cgroup.procs and to that of the closest common ancestor of it and this process's cgroup.";
+      if (f.code === 'ELOOP') return 'The cgroup path is a symbolic link; give the directory itself.';
+      return undefined;
+    },
+  },
   setgid: { syscall: 'setresgid', hint: (f) => idHint(f, 'gid', 'CAP_SETGID') },
   setuid: { syscall: 'setresuid', hint: (f) => idHint(f, 'uid', 'CAP_SETUID') },
   prctl: {
@@ -279,6 +343,8 @@ export const STEPS = {
 } satisfies Record<string, Step>;
 
 export type StepName = keyof typeof STEPS;
+
+const capabilityName = (cap: number) => CAPABILITIES[cap] ?? `capability ${cap}`;
 
 function utsHint(f: Failure): string | undefined {
   if (f.code !== 'EPERM' || !f.request.join.has('user')) return undefined;

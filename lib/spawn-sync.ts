@@ -51,6 +51,9 @@ export function spawnSync(
   if ((spawn as SpawnOptions).signal !== undefined)
     throw new TypeError('options.signal cannot stop spawnSync: it blocks this thread (use timeout)');
   const parsed = parseSpawn(file, args, spawn);
+  if (parsed.privileges.paused) throw new TypeError('options.paused: spawnSync cannot pause a child (use spawn)');
+  if (parsed.autoMaps.length > 0)
+    throw new TypeError("uidMap/gidMap 'auto' need spawn: newuidmap writes them while the child waits");
   const { timeout, killSignal } = parsed.control;
   const spawnargs = parsed.argv.slice(1);
   const result = withRequest(parsed, (request) =>

@@ -1,13 +1,22 @@
 // spawn: start a program in new and/or joined namespaces — the clone path.
 // The child is cloned with CLONE_VM (no copy of this process, whatever its
 // size) and sets itself up with async-signal-safe code in native/spawn.c.
+import { constants } from 'node:os';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { JOIN_ORDER, typesToFlags, typeToFlag } from './constants.js';
 import { NamespaceError } from './errors.js';
 import { Namespace } from './namespace.js';
-import { type NativeExitStatus, type NativeSpawnRequest, type NativeStdio, native } from './native.js';
+import {
+  type NativeExitStatus,
+  type NativePrivileges,
+  type NativeSpawnRequest,
+  type NativeStdio,
+  native,
+} from './native.js';
 import { type ParsedSpawn, parseSpawn, type SpawnOptions } from './spawn-options.js';
+import type { ParsedPrivileges } from './spawn-privileges.js';
 import { LIBRARY, type Remedies, stepError } from './spawn-steps.js';
+import { subordinateIds, writeAutoMap } from './subid.js';
 import { Subprocess } from './subprocess.js';
 import { openTarget } from './target.js';
 
@@ -23,6 +32,7 @@ export type {
   TmpfsMount,
 } from './spawn-mounts.js';
 export type { IdMapEntry, SpawnOptions, StdioOption } from './spawn-options.js';
+export type { PrivilegeOptions, RlimitName, RlimitValue } from './spawn-privileges.js';
 
 const PROPAGATION = { private: 1 << 18, slave: 1 << 19, shared: 1 << 20, unchanged: 0 } as const;
 
@@ -44,19 +54,39 @@ export function spawnWith(
   options?: SpawnOptions,
 ): Subprocess {
   const parsed = parseSpawn(file, args, options);
+  const autoMaps = parsed.autoMaps.map((kind) => ({ kind, range: subordinateIds(kind) })); // no entry: before any clone
+  const { paused } = parsed.privileges;
   let pipes: number[] = [];
   try {
     let onExit!: (status: NativeExitStatus) => void;
     const exited = new Promise<NativeExitStatus>((resolve) => (onExit = resolve));
-    const result = withRequest(parsed, (request) => native.spawn(request, onExit));
+    // newuidmap writes the 'auto' maps while the child waits for its go-ahead
+    const wait = paused || autoMaps.length > 0;
+    const result = withRequest(parsed, (request) => native.spawn({ ...request, paused: wait }, onExit));
     if ('errno' in result) throw stepError(result.errno, result.step, { ...result, request: parsed, remedies });
     pipes = result.stdio;
-    const child = new Subprocess(result.pid, result.pidfd, streams(pipes), exited, {
+    const { pid, pidfd } = result;
+    const resume = () => {
+      const r = native.resume(pidfd);
+      if (typeof r === 'object') throw stepError(r.errno, r.step, { ...r, request: parsed, remedies });
+      if (r < 0) throw new NamespaceError(r, { syscall: 'resume', hint: 'The paused child is gone.' });
+    };
+    if (autoMaps.length > 0) {
+      try {
+        for (const { kind, range } of autoMaps) writeAutoMap(kind, pid, range);
+      } catch (e) {
+        native.kill(pidfd, constants.signals.SIGKILL); // its watcher reaps it
+        throw e;
+      }
+      if (!paused) resume();
+    }
+    const child = new Subprocess(pid, pidfd, streams(pipes), exited, {
       spawnfile: parsed.file,
       spawnargs: parsed.argv,
       control: parsed.control,
       namespaces: [...parsed.create],
       joined: [...parsed.join.keys()],
+      resume: paused ? resume : undefined,
     });
     pipes = [];
     return child;
@@ -98,11 +128,24 @@ export function withRequest<T>(parsed: ParsedSpawn, start: (request: NativeSpawn
       uidMap: parsed.uidMap,
       gidMap: parsed.gidMap,
       init: parsed.init,
+      ...privileges(parsed.privileges),
     };
     return start(request);
   } finally {
     for (const ns of opened) ns.close();
   }
+}
+
+/** The privilege fields of the native request (paused is spawn's to set). */
+function privileges(p: ParsedPrivileges): NativePrivileges {
+  return {
+    rlimits: p.rlimits.map(({ resource, soft, hard }) => ({ resource, soft, hard })),
+    groups: p.groups,
+    capabilities: p.capabilities,
+    noNewPrivileges: p.noNewPrivileges,
+    seccomp: p.seccomp,
+    cgroup: p.cgroup,
+  };
 }
 
 /** Join targets as fds in join order, skipping those the calling thread (and so the child) is already in. */

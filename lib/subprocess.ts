@@ -2,6 +2,7 @@
 // event loop of the thread that spawned it. Its properties and events are
 // child_process's ChildProcess's.
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { inspect } from 'node:util';
@@ -42,6 +43,8 @@ export interface SpawnInfo {
   control: ParsedControl;
   namespaces: NamespaceType[];
   joined: NamespaceType[];
+  /** A paused child's go-ahead. */
+  resume: (() => void) | undefined;
 }
 
 const ESRCH = -constants.errno.ESRCH;
@@ -71,6 +74,9 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
   #pidfd: number;
   #running = true;
   #info: SpawnInfo;
+  /** A paused child's go-ahead, until it is given. */
+  #resume: (() => void) | undefined;
+  #ref = true;
 
   /**
    * Made by spawn().
@@ -95,7 +101,10 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
     this.spawnfile = info.spawnfile;
     this.spawnargs = info.spawnargs;
     const outputs = stdio.slice(1).filter((s): s is Readable => s !== null);
-    process.nextTick(() => this.#emit('spawn')); // before an abort of an aborted signal, as child_process
+    this.#resume = info.resume;
+    if (this.#resume)
+      this.#hold(false); // a child never resumed does not keep this process running
+    else process.nextTick(() => this.#emit('spawn')); // before an abort of an aborted signal, as child_process
     const stopControl = this.#control(info.control);
     this.exited = exited.then((reaped) => {
       this.#running = false;
@@ -163,6 +172,7 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const number = toSignal(signal);
     if (!this.#running) return false;
+    if (this.#resume) this.#hold(this.#ref); // a paused child's exit is awaited like any other
     const r = native.kill(this.#pidfd, number);
     if (r === ESRCH) return false;
     if (r < 0) throw new NamespaceError(r, { syscall: 'pidfd_send_signal' });
@@ -170,18 +180,52 @@ export class Subprocess extends EventEmitter<SubprocessEvents> {
     return true;
   }
 
-  /** Keep the event loop alive until the process exits (the default). */
+  /** Keep the event loop alive until the process exits (the default; for a paused one, once resumed). */
   ref(): this {
-    if (this.#running) native.ref(this.#pidfd, true);
+    this.#ref = true;
+    if (this.#running && !this.#resume) native.ref(this.#pidfd, true);
     return this;
   }
 
   /** Let the event loop exit while the process still runs. */
   unref(): this {
-    if (this.#running) native.ref(this.#pidfd, false);
+    this.#ref = false;
+    if (this.#running && !this.#resume) native.ref(this.#pidfd, false);
     return this;
   }
 
+  /** Whether the child was spawned with `paused: true` and waits for resume(). */
+  get paused(): boolean {
+    return this.#resume !== undefined;
+  }
+
+  /**
+   * Let a child spawned with `paused: true` go on: the rest of its setup and exec ('spawn' follows).
+   * Throws the NamespaceError spawn would have thrown (the child is killed then; `exited` reports it).
+   */
+  resume(): void {
+    const go = this.#resume;
+    if (!go)
+      throw new TypeError('resume(): the child is not paused (spawned without paused: true, or resumed already)');
+    this.#resume = undefined;
+    try {
+      go();
+      process.nextTick(() => this.#emit('spawn'));
+    } finally {
+      this.#hold(this.#ref);
+    }
+  }
+
+  /** While paused, neither the child nor its stdio pipes keep the event loop alive. */
+  #hold(ref: boolean): void {
+    if (this.#running) native.ref(this.#pidfd, ref);
+    for (const s of this.stdio as (Socket | null)[]) {
+      if (ref) s?.ref();
+      else s?.unref();
+    }
+  }
+
+  /** A handle on one of the child's namespaces (/proc/PID/ns/TYPE). */
   /**
    * A handle on one of the child's namespaces (what /proc/PID/ns/TYPE names), taken through its pidfd
    * (Linux 6.11; on older kernels /proc/PID/ns, kept only if the child is still there): once the

@@ -83,6 +83,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("fchdir", &Addon::Fchdir),
                            InstanceMethod("errnoName", &Addon::ErrnoName),
                            InstanceMethod("spawn", &Addon::Spawn),
+                           InstanceMethod("resume", &Addon::Resume),
                            InstanceMethod("kill", &Addon::Kill),
                            InstanceMethod("ref", &Addon::Ref),
                            InstanceMethod("spawnSync", &Addon::SpawnSync),

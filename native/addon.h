@@ -45,14 +45,17 @@ class Addon : public Napi::Addon<Addon> {
 
   // spawn and the children it watches (spawn_addon.cc)
   struct Child;
+  struct Paused;
   Napi::Value Spawn(const Napi::CallbackInfo& info);
+  Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Kill(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value SpawnSync(const Napi::CallbackInfo& info);
   static Napi::Value StepNames(napi_env env);
   static Napi::Value Limits(napi_env env);
-  int Watch(napi_env env, int pidfd, napi_value on_exit);
+  int Watch(napi_env env, int pidfd, napi_value on_exit, Paused* paused);
   void Forget(Child* child);
+  static void ReleasePaused(Child* child);
   static void Teardown(napi_async_cleanup_hook_handle handle, void* data);
   static void OnReadable(uv_poll_t* handle, int status, int events);
 

@@ -11,8 +11,8 @@
  *
  *   nsbind-init ERROR_FD FILE ARGV0 ARGS...
  *
- * Forks, and the child execs FILE (looked up in the PATH of the environment,
- * a file without #! run by /bin/sh: execvp's rules). Until it has exec'd,
+ * Forks, and the child execs FILE (execvp: looked up in the PATH of the
+ * environment, which is the program's; a file without #! run by /bin/sh). Until it has exec'd,
  * ERROR_FD (spawn's error pipe) stays open: a failed exec is reported there
  * with spawn's step, so spawn throws as without init. Then every signal is
  * forwarded to the program, orphans are reaped, and init exits with the

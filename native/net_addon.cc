@@ -256,13 +256,14 @@ Napi::Value Addon::Lookup(const Napi::CallbackInfo& info) {
 
   auto* job = new LookupJob();
   job->c.net_fd = fcntl(net_fd, F_DUPFD_CLOEXEC, 0);
+  int dup_err = errno;  // before strdup, which may set errno even when it succeeds
   job->c.host = strdup(host.c_str());
   job->c.family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
   job->c.flags = flags;
   job->c.done = LookupDone;
   job->c.context = job;
   if (job->c.net_fd < 0 || !job->c.host) {
-    int err = job->c.net_fd < 0 ? -errno : -ENOMEM;
+    int err = job->c.net_fd < 0 ? -dup_err : -ENOMEM;
     nsb_lookup_free(&job->c);
     delete job;
     return glue::Number(env, err);

@@ -39,7 +39,8 @@ static void ack_message(const struct nlmsghdr *h, char *out, size_t size) {
   const struct nlmsgerr *e = NLMSG_DATA(h);
   if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return;
   size_t off = NLMSG_HDRLEN + sizeof *e;
-  if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN; /* the request was echoed */
+  /* the request was echoed (padded: the attributes start aligned) */
+  if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
   while (off + NLA_HDRLEN <= h->nlmsg_len) {
     const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
     if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len) return;

@@ -4,6 +4,7 @@
 #include "loopback.h"
 #include "raw_syscall.h"
 #include "sandbox_mounts.h"
+#include "sandbox_privs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,14 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x1000
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3(2)'s arguments (linux/sched.h, up to CLONE_ARGS_SIZE_VER2). */
+struct nsb_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x80
 #endif
@@ -78,7 +87,7 @@ struct child {
   const int *src;   /* child fd i <- parent fd src[i], for i < req->nstdio */
   int err_fd;       /* write end of the error pipe; it and sync_fd lie above every fd in src */
   int err_read;     /* the error pipe's read end, which only the parent may hold */
-  int sync_fd;      /* read end of the go-ahead pipe (new user namespace), or -1 */
+  int sync_fd;      /* read end of the go-ahead pipe (new user namespace, paused), or -1 */
   int sync_write;   /* its write end, which only the parent may hold, or -1 */
   pid_t ppid;       /* getppid() while the parent lives: its pid, or 0 from a new or joined pid namespace */
   int max_fd;       /* for the close-on-exec sweep when close_range(2) is missing */
@@ -296,16 +305,21 @@ CHILD static int child_main(void *arg) {
   if (q->mount_sys) child_mount_sys(c);
   if (q->cwd) TRY(NSB_STEP_CHDIR, SYS(SYS_chdir, q->cwd));
   if (q->setsid) TRY(NSB_STEP_SETSID, SYS(SYS_setsid, 0));
-  if (q->gid != (gid_t)-1 || q->uid != (uid_t)-1)
+  struct nsb_privs_failure f;
+  long r;
+  if (q->ngroups < 0 && (q->gid != (gid_t)-1 || q->uid != (uid_t)-1))
     SYS(SYS_setgroups, 0, 0); /* may be refused (setgroups "deny"): fine */
+  if ((r = nsb_privs_before_ids(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
   if (q->gid != (gid_t)-1) TRY(NSB_STEP_SETGID, SYS(SYS_setresgid, q->gid, q->gid, q->gid));
   if (q->uid != (uid_t)-1) TRY(NSB_STEP_SETUID, SYS(SYS_setresuid, q->uid, q->uid, q->uid));
+  if ((r = nsb_privs_after_ids(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
   if (q->pdeathsig) {
     TRY(NSB_STEP_PDEATHSIG, SYS(SYS_prctl, PR_SET_PDEATHSIG, q->pdeathsig, 0, 0, 0));
     if (!child_parent_alive(c)) child_fail(c, NSB_STEP_PDEATHSIG, -ESRCH, 0);
   }
   uint64_t none = 0;
   SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+  if ((r = nsb_privs_seccomp(q, &f)) < 0) child_fail(c, f.step, r, f.aux);
   if (c->init_fd >= 0) child_exec_init(c);
   child_exec(c);
 }
@@ -330,7 +344,7 @@ static int check_request(const struct nsb_spawn_request *q, struct nsb_spawn_res
   if (!q->file || !q->argv || !q->envp || (q->clone_flags & ~CLONE_CREATE) || q->njoin < 0 || q->njoin > NSB_MAX_JOIN ||
       (q->njoin && !q->join) || q->nstdio < 0 || q->nstdio > NSB_MAX_STDIO || (q->nstdio && !q->stdio) ||
       (q->propagation & ~(unsigned long)(MS_PRIVATE | MS_SLAVE | MS_SHARED)) ||
-      (q->loopback && !(q->clone_flags & CLONE_NEWNET)))
+      (q->loopback && !(q->clone_flags & CLONE_NEWNET)) || !nsb_privs_check(q))
     return -EINVAL;
   for (int i = 0; i < q->njoin; i++) {
     if (q->join[i].fd < 0 || !one_namespace(q->join[i].nstype) || (seen & q->join[i].nstype)) return -EINVAL;
@@ -395,6 +409,7 @@ static void close_fd(int *fd) {
 struct parent {
   int err[2], sync[2];
   int devnull;
+  int cgroup;  /* the cgroup dir to start in, O_RDONLY (CLONE_INTO_CGROUP) */
   int restore; /* the calling thread's pid_for_children, while it joins another */
   int pidfd;
   int init;   /* O_PATH fd of nsbind-init */
@@ -504,36 +519,81 @@ static pid_t clone_child(const struct nsb_spawn_request *q, struct parent *p, st
       return -1;
     }
   }
+  uint64_t flags = (uint64_t)(unsigned)q->clone_flags | CLONE_PIDFD | (use_vm ? CLONE_VM : 0);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int flags = q->clone_flags | CLONE_PIDFD | SIGCHLD | (use_vm ? CLONE_VM : 0);
-  pid_t pid = clone(child_main, p->area + GUARD_SIZE + STACK_SIZE, flags, c, &p->pidfd);
-  if (pid < 0) {
-    *err = -errno;
-    res->step = NSB_STEP_CLONE;
+  long pid;
+  if (p->cgroup >= 0) { /* only clone3 starts a child in a cgroup: it takes the stack's base and size */
+    struct nsb_clone_args args = {
+        .flags = flags | CLONE_INTO_CGROUP,
+        .pidfd = (uint64_t)(uintptr_t)&p->pidfd,
+        .exit_signal = SIGCHLD,
+        .stack = (uint64_t)(uintptr_t)(p->area + GUARD_SIZE),
+        .stack_size = STACK_SIZE,
+        .cgroup = (uint64_t)p->cgroup,
+    };
+    pid = raw_clone3(&args, sizeof args, child_main, c);
+  } else {
+    pid = clone(child_main, p->area + GUARD_SIZE + STACK_SIZE, (int)flags | SIGCHLD, c, &p->pidfd);
+    if (pid < 0) pid = -errno;
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    *err = (int)pid;
+    /* what the kernel says of the cgroup: not a cgroup2 dir, no write access, a domain with controllers */
+    int cgroup_err = pid == -EBADF || pid == -EACCES || pid == -EBUSY || pid == -EOPNOTSUPP;
+    res->step = p->cgroup >= 0 && cgroup_err ? NSB_STEP_CGROUP : NSB_STEP_CLONE;
+    res->aux = res->step == NSB_STEP_CGROUP ? 1 : -1;
+  }
   if (pid_ns && setns(p->restore, CLONE_NEWPID) < 0) {
     *err = -errno;
     res->step = NSB_STEP_RESTORE_PID;
     if (pid > 0) nsb_pidfd_kill_reap(p->pidfd);
     return -1;
   }
-  return pid;
+  return (pid_t)pid;
 }
 
-int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
-  struct parent p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, MAP_FAILED, 0, {0}};
-  struct report rep;
+/* A started child and everything it reads: kept, unchanged, until it has exec'd or is gone. */
+struct nsb_spawn_state {
+  const struct nsb_spawn_request *q;
+  struct parent p;
+  struct child c;
+  struct nsb_loopback loopback;
+};
+
+/* Close and unmap what the spawn made (failed: also the parent's pipe ends
+ * for stdio). Only once the child has exec'd or is gone: EOF on the error
+ * pipe (the kernel drops the child's memory before its files), or reaped. */
+static void release(struct nsb_spawn_state *s, int failed, struct nsb_spawn_result *res) {
+  struct parent *p = &s->p;
+  close_stdio(s->q, p, failed ? res->stdio : NULL);
+  close_fd(&p->pidfd);
+  close_fd(&p->restore);
+  close_fd(&p->cgroup);
+  close_fd(&p->init);
+  for (int i = 0; i < 2; i++) {
+    close_fd(&p->err[i]);
+    close_fd(&p->sync[i]);
+  }
+  if (p->area != MAP_FAILED) munmap(p->area, p->area_size);
+  p->area = MAP_FAILED;
+}
+
+/* Up to the clone and the id maps: the child waits for the go-ahead if it has
+ * a sync pipe. On failure everything is released and no child is left. */
+static int start(struct nsb_spawn_state *s, const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
+  struct parent *p = &s->p;
   int r;
+  *s = (struct nsb_spawn_state){.q = q, .p = {{-1, -1}, {-1, -1}, -1, -1, -1, -1, -1, MAP_FAILED, 0, {0}}};
   res->pid = -1;
   res->pidfd = -1;
   res->step = NSB_STEP_NONE;
   res->aux = -1;
   for (int i = 0; i < NSB_MAX_STDIO; i++) res->stdio[i] = -1;
   if ((r = check_request(q, res)) < 0) return r;
-  for (int i = 0; i < q->nstdio; i++) p.src[i] = -1;
+  for (int i = 0; i < q->nstdio; i++) p->src[i] = -1;
 
   /* Every fd given for stdio must be open, and nothing made here may take its
    * number (another thread could close it meanwhile): what nsb_spawn opens
@@ -548,34 +608,41 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
     }
     if (q->stdio[i].fd >= floor) floor = q->stdio[i].fd + 1;
   }
-  if ((r = make_pipe(p.err, floor)) < 0 || ((q->clone_flags & CLONE_NEWUSER) && (r = make_pipe(p.sync, floor)) < 0)) {
+  int wait = (q->clone_flags & CLONE_NEWUSER) || q->paused;
+  if ((r = make_pipe(p->err, floor)) < 0 || (wait && (r = make_pipe(p->sync, floor)) < 0)) {
     res->step = NSB_STEP_PIPE;
-    goto out;
+    goto fail;
   }
-  if ((r = open_stdio(q, &p, res, floor)) < 0) goto out;
-  if (q->init && (r = p.init = place(open(q->init, O_PATH | O_CLOEXEC), floor)) < 0) {
+  if ((r = open_stdio(q, p, res, floor)) < 0) goto fail;
+  if (q->cgroup && (p->cgroup = place(open(q->cgroup, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), floor)) < 0) {
+    r = p->cgroup;
+    res->step = NSB_STEP_CGROUP;
+    goto fail;
+  }
+  if (q->init && (p->init = place(open(q->init, O_PATH | O_CLOEXEC), floor)) < 0) {
+    r = p->init;
     res->step = NSB_STEP_INIT;
-    goto out;
+    goto fail;
   }
 
   int argc = 0;
   while (q->argv[argc]) argc++;
   size_t init_argv = GUARD_SIZE + STACK_SIZE + ((size_t)argc + 3) * sizeof(char *);
-  p.area_size = init_argv + ((size_t)argc + 4) * sizeof(char *) + INIT_FD_DIGITS;
-  p.area = mmap(NULL, p.area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (p.area == MAP_FAILED) {
+  p->area_size = init_argv + ((size_t)argc + 4) * sizeof(char *) + INIT_FD_DIGITS;
+  p->area = mmap(NULL, p->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (p->area == MAP_FAILED) {
     r = -errno;
     res->step = NSB_STEP_STACK;
-    goto out;
+    goto fail;
   }
-  mprotect(p.area, GUARD_SIZE, PROT_NONE);
-  char **sh_argv = (char **)(p.area + GUARD_SIZE + STACK_SIZE);
+  mprotect(p->area, GUARD_SIZE, PROT_NONE);
+  char **sh_argv = (char **)(p->area + GUARD_SIZE + STACK_SIZE);
   sh_argv[0] = SHELL;
   for (int i = 1; i < argc; i++) sh_argv[i + 1] = q->argv[i];
   sh_argv[argc > 1 ? argc + 1 : 2] = NULL;
-  char **init = (char **)(p.area + init_argv);
+  char **init = (char **)(p->area + init_argv);
   char *digits = (char *)(init + argc + 4);
-  snprintf(digits, INIT_FD_DIGITS, "%d", p.err[1]);
+  snprintf(digits, INIT_FD_DIGITS, "%d", p->err[1]);
   init[0] = "nsbind-init";
   init[1] = digits;
   init[2] = (char *)q->file;
@@ -584,62 +651,111 @@ int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
   int new_pid = (q->clone_flags & CLONE_NEWPID) != 0;
   for (int i = 0; i < q->njoin; i++) new_pid |= q->join[i].nstype == CLONE_NEWPID;
   struct rlimit nofile;
-  struct nsb_loopback loopback;
-  if (q->loopback) nsb_loopback_prepare(&loopback);
-  const struct child c = {
+  if (q->loopback) nsb_loopback_prepare(&s->loopback);
+  s->c = (struct child){
       .req = q,
-      .src = p.src,
-      .err_fd = p.err[1],
-      .err_read = p.err[0],
-      .sync_fd = p.sync[0],
-      .sync_write = p.sync[1],
+      .src = p->src,
+      .err_fd = p->err[1],
+      .err_read = p->err[0],
+      .sync_fd = p->sync[0],
+      .sync_write = p->sync[1],
       .ppid = new_pid ? 0 : getpid(),
       .max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1 << 20) ? (int)nofile.rlim_cur : 1 << 20,
       .sh_argv = sh_argv,
-      .loopback = q->loopback ? &loopback : NULL,
-      .init_fd = p.init,
+      .loopback = q->loopback ? &s->loopback : NULL,
+      .init_fd = p->init,
       .init_argv = init,
   };
-  pid_t pid = clone_child(q, &p, (struct child *)&c, res, floor, &r);
-  if (pid < 0) goto out;
+  pid_t pid = clone_child(q, p, &s->c, res, floor, &r);
+  if (pid < 0) goto fail;
   res->pid = pid; /* kept on failure too, for messages (the child is reaped by then) */
 
-  /* Until the child has exec'd or is gone, what it reads stays as it is (p.src
+  /* Until the child has exec'd or is gone, what it reads stays as it is (p->src
    * too: its stdio ends are closed at the end). Its pipe ends in c are copies. */
-  close_fd(&p.err[1]);
-  close_fd(&p.sync[0]);
-  if (p.sync[1] >= 0) {
-    r = write_maps(q, pid, res);
-    if (r == 0 && write(p.sync[1], "", 1) != 1) {
-      r = -errno;
-      res->step = NSB_STEP_SYNC;
-    }
-    if (r < 0) goto kill;
+  close_fd(&p->err[1]);
+  close_fd(&p->sync[0]);
+  if (p->sync[1] >= 0 && (r = write_maps(q, pid, res)) < 0) {
+    nsb_pidfd_kill_reap(p->pidfd);
+    goto fail;
   }
-  if (read_report(p.err[0], &rep)) {
+  return 0;
+fail:
+  release(s, 1, res);
+  return r;
+}
+
+/* The go-ahead, then the child's report or EOF (it exec'd). A failed child is
+ * killed, and reaped when `reap` (else its pidfd's owner reaps it). */
+static int go(struct nsb_spawn_state *s, int pidfd, int reap, struct nsb_spawn_result *res) {
+  struct parent *p = &s->p;
+  struct report rep;
+  int r = 0;
+  if (p->sync[1] >= 0 && write(p->sync[1], "", 1) != 1) {
+    r = -errno;
+    res->step = NSB_STEP_SYNC;
+  } else if (read_report(p->err[0], &rep)) {
     r = -rep.err;
     res->step = rep.step;
     res->aux = rep.aux;
-    goto kill;
   }
-  res->pidfd = p.pidfd;
-  p.pidfd = -1;
-  r = 0;
-  goto out;
-
-kill:
-  nsb_pidfd_kill_reap(p.pidfd);
-out:
-  close_stdio(q, &p, r < 0 ? res->stdio : NULL);
-  close_fd(&p.pidfd);
-  close_fd(&p.restore);
-  close_fd(&p.init);
-  for (int i = 0; i < 2; i++) {
-    close_fd(&p.err[i]);
-    close_fd(&p.sync[i]);
+  if (r < 0 && reap) {
+    nsb_pidfd_kill_reap(pidfd);
+  } else if (r < 0) {
+    nsb_pidfd_kill(pidfd, SIGKILL);
+    close_fd(&p->sync[1]);        /* a child that never read the go-ahead sees EOF */
+    read_report(p->err[0], &rep); /* until EOF: the child is gone */
   }
-  if (p.area != MAP_FAILED) munmap(p.area, p.area_size); /* safe: the child has exec'd or is gone (EOF, or reaped) */
+  release(s, r < 0, res);
   return r;
+}
+
+/* The pidfd, taken out of the state (release closes what is left there). */
+static int take_pidfd(struct nsb_spawn_state *s) {
+  int pidfd = s->p.pidfd;
+  s->p.pidfd = -1;
+  return pidfd;
+}
+
+int nsb_spawn(const struct nsb_spawn_request *q, struct nsb_spawn_result *res) {
+  struct nsb_spawn_state s;
+  int r = start(&s, q, res);
+  if (r < 0) return r;
+  int pidfd = take_pidfd(&s);
+  if ((r = go(&s, pidfd, 1, res)) < 0)
+    close(pidfd);
+  else
+    res->pidfd = pidfd;
+  return r;
+}
+
+int nsb_spawn_start(const struct nsb_spawn_request *q, struct nsb_spawn_result *res, struct nsb_spawn_state **state) {
+  struct nsb_spawn_state *s = malloc(sizeof *s);
+  if (!s) {
+    res->step = NSB_STEP_STACK;
+    return -ENOMEM;
+  }
+  int r = start(s, q, res);
+  if (r < 0) {
+    free(s);
+    return r;
+  }
+  res->pidfd = take_pidfd(s);
+  *state = s;
+  return 0;
+}
+
+int nsb_spawn_go(struct nsb_spawn_state *s, int pidfd, struct nsb_spawn_result *res) {
+  res->step = NSB_STEP_NONE;
+  res->aux = -1;
+  for (int i = 0; i < NSB_MAX_STDIO; i++) res->stdio[i] = -1; /* the parent's ends went out with the start */
+  int r = go(s, pidfd, 0, res);
+  free(s);
+  return r;
+}
+
+void nsb_spawn_release(struct nsb_spawn_state *s) {
+  release(s, 0, NULL);
+  free(s);
 }
 
 int nsb_pidfd_kill(int pidfd, int sig) { return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0; }

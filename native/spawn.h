@@ -34,7 +34,7 @@ extern "C" {
   X(SETNS, "setns")       /* child (the parent for pid): joining aux, a CLONE_NEW* */                        \
   X(CLONE, "clone")                                                                                          \
   X(RESTORE_PID, "restore:pid") /* parent: back to its pid_for_children after the clone */                   \
-  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups */                                            \
+  X(SETGROUPS, "setgroups")     /* parent: /proc/PID/setgroups (aux -1); child: setgroups(2) (aux: count) */ \
   X(UID_MAP, "uid_map")         /* parent: /proc/PID/uid_map (also: a map of a page or more) */              \
   X(GID_MAP, "gid_map")         /* parent: /proc/PID/gid_map */                                              \
   X(SYNC, "sync")               /* the go-ahead after the id maps: the parent's write, the child's read */   \
@@ -55,6 +55,12 @@ extern "C" {
   X(MOUNT_SYS, "mount:/sys")                                                                                 \
   X(CHDIR, "chdir")                                                                                          \
   X(SETSID, "setsid")                                                                                        \
+  /* privileges (native/sandbox_privs.c), around the id change: */                                           \
+  X(RLIMIT, "rlimit")             /* child: prlimit (aux: the RLIMIT_* resource) */                          \
+  X(CAPABILITIES, "capabilities") /* child: prctl (aux: the capability, -2: none), capset (aux -1) */        \
+  X(NO_NEW_PRIVS, "no_new_privs") /* child: PR_SET_NO_NEW_PRIVS, after the id change */                      \
+  X(SECCOMP, "seccomp")           /* child: the filter, the last step before exec */                         \
+  X(CGROUP, "cgroup")             /* parent: opening the cgroup dir; clone3 refusing it (aux: 1) */          \
   X(SETGID, "setgid")                                                                                        \
   X(SETUID, "setuid")                                                                                        \
   X(PDEATHSIG, "prctl") /* child: PR_SET_PDEATHSIG, and the parent still there */                            \
@@ -128,6 +134,18 @@ struct nsb_spawn_request {
   const char *setgroups; /* "deny" or NULL */
   const char *uid_map;
   const char *gid_map;
+  /* privileges (native/sandbox_privs.c) */
+  const struct nsb_rlimit *rlimits; /* prlimit(2) in the child, in order */
+  int nrlimits;
+  const gid_t *groups; /* setgroups(2) in the child before the id change */
+  int ngroups;         /* -1: unchanged (but cleared when uid or gid change) */
+  int has_caps;        /* keep exactly `caps` in all five capability sets */
+  uint64_t caps;       /* bit n: capability n */
+  int no_new_privs;
+  const void *seccomp; /* struct sock_filter[seccomp_len], loaded last before exec */
+  int seccomp_len;     /* 0: no filter */
+  const char *cgroup;  /* start in this cgroup v2 directory (clone3 CLONE_INTO_CGROUP), or NULL */
+  int paused;          /* nsb_spawn_start: the child waits for nsb_spawn_go */
 };
 
 struct nsb_spawn_result {
@@ -144,6 +162,18 @@ long nsb_id_map_max(void);
 /* Returns 0 (pid, pidfd, stdio filled) or a negative errno with step/aux set;
  * on failure no child is left (killed and reaped) and no fd is leaked. */
 int nsb_spawn(const struct nsb_spawn_request *req, struct nsb_spawn_result *res);
+
+/* A child started and waiting (req->paused): its new namespaces exist and its
+ * id maps are written; it has joined nothing yet and waits for the go-ahead. */
+struct nsb_spawn_state;
+/* As nsb_spawn up to that point: 0 (pid, pidfd, stdio filled, *state set) or a
+ * negative errno, with no child left. req must stay as it is until go or release. */
+int nsb_spawn_start(const struct nsb_spawn_request *req, struct nsb_spawn_result *res, struct nsb_spawn_state **state);
+/* The rest of the setup and exec; frees state. On failure (step/aux set) the
+ * child is killed, and gone by the return, but not reaped: pidfd's owner reaps it. */
+int nsb_spawn_go(struct nsb_spawn_state *state, int pidfd, struct nsb_spawn_result *res);
+/* For a child that is gone (reaped) without the go-ahead: frees state. */
+void nsb_spawn_release(struct nsb_spawn_state *state);
 
 /* pidfd_send_signal(2). */
 int nsb_pidfd_kill(int pidfd, int sig);

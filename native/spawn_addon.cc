@@ -9,6 +9,7 @@
 
 #include "addon.h"
 #include "sandbox_mounts.h"
+#include "sandbox_privs.h"
 #include "spawn.h"
 #include "spawn_sync.h"
 
@@ -31,17 +32,12 @@ struct Callback {
   }
 };
 
-struct Addon::Child {
-  uv_poll_t poll;
-  int pidfd;
-  Addon* addon;
-  Callback on_exit;
-};
-
 namespace {
 
 // argv and envp entries: more than execve(2) can take (its strings and pointers fit in 6 MiB).
 constexpr uint32_t kMaxArgs = 1 << 20;
+// The largest integer a JS number holds exactly (a resource limit; -1 is "unlimited").
+constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;
 
 // A struct nsb_spawn_request read from the request object, with the strings
 // and arrays it points into.
@@ -60,7 +56,7 @@ class Request {
            Optional("cwd", &q.cwd) && Flag("setsid", &q.setsid) && Id("uid", &q.uid) && Id("gid", &q.gid) &&
            OptionalFlag("keepCredentials", &q.keep_credentials) && Int("pdeathsig", 0, 64, &q.pdeathsig) && Stdio() &&
            Optional("setgroups", &q.setgroups) && Optional("uidMap", &q.uid_map) && Optional("gidMap", &q.gid_map) &&
-           Optional("init", &q.init);
+           Optional("init", &q.init) && Privileges();
   }
 
   nsb_spawn_request q{};
@@ -177,6 +173,91 @@ class Request {
     return true;
   }
 
+  // The privilege fields (native/sandbox_privs.h), each optional.
+  bool Privileges() {
+    q.ngroups = -1;
+    return Rlimits() && Groups() && Capabilities() && OptionalFlag("noNewPrivileges", &q.no_new_privs) && Seccomp() &&
+           Optional("cgroup", &q.cgroup) && OptionalFlag("paused", &q.paused);
+  }
+  // [{ resource, soft, hard }], -1 for RLIM_INFINITY.
+  bool Rlimits() {
+    napi_value a, e, v;
+    uint32_t n;
+    if (!Get("rlimits", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("rlimits"), NSB_MAX_RLIMITS, &n)) return false;
+    rlimits_.resize(n);
+    for (uint32_t i = 0; i < n; i++) {
+      std::string name = Name("rlimits") + "[" + std::to_string(i) + "]";
+      int64_t soft, hard;
+      if (!glue::Element(env_, a, i, &e)) return false;
+      if (!glue::Is(env_, e, napi_object)) return glue::TypeError(env_, name + " must be an object");
+      if (!glue::Get(env_, e, "resource", &v) ||
+          !glue::Int(env_, v, name + ".resource", 0, NSB_MAX_RLIMITS - 1, &rlimits_[i].resource) ||
+          !glue::Get(env_, e, "soft", &v) || !glue::Int(env_, v, name + ".soft", -1, kMaxSafe, &soft) ||
+          !glue::Get(env_, e, "hard", &v) || !glue::Int(env_, v, name + ".hard", -1, kMaxSafe, &hard))
+        return false;
+      rlimits_[i].soft = soft < 0 ? NSB_RLIM_INFINITY : static_cast<uint64_t>(soft);
+      rlimits_[i].hard = hard < 0 ? NSB_RLIM_INFINITY : static_cast<uint64_t>(hard);
+      if (rlimits_[i].soft > rlimits_[i].hard) return glue::RangeError(env_, name + ".soft is above its hard limit");
+    }
+    q.rlimits = rlimits_.data();
+    q.nrlimits = static_cast<int>(n);
+    return true;
+  }
+  // Supplementary group ids (absent: ngroups -1).
+  bool Groups() {
+    napi_value a, e;
+    uint32_t n;
+    if (!Get("groups", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("groups"), NSB_MAX_GROUPS, &n)) return false;
+    groups_.resize(n);
+    for (uint32_t i = 0; i < n; i++)
+      if (!glue::Element(env_, a, i, &e) ||
+          !glue::Int(env_, e, Name("groups") + "[" + std::to_string(i) + "]", 0, UINT32_MAX - 1, &groups_[i]))
+        return false;
+    q.groups = groups_.data();
+    q.ngroups = static_cast<int>(n);
+    return true;
+  }
+  // Capability numbers to keep (absent: the sets are left alone).
+  bool Capabilities() {
+    napi_value a, e;
+    uint32_t n;
+    if (!Get("capabilities", &a)) return false;
+    if (glue::Is(env_, a, napi_undefined)) return true;
+    if (!glue::Array(env_, a, Name("capabilities"), 64, &n)) return false;
+    for (uint32_t i = 0; i < n; i++) {
+      int cap;
+      if (!glue::Element(env_, a, i, &e) ||
+          !glue::Int(env_, e, Name("capabilities") + "[" + std::to_string(i) + "]", 0, 63, &cap))
+        return false;
+      q.caps |= uint64_t{1} << cap;
+    }
+    q.has_caps = 1;
+    return true;
+  }
+  // A Uint8Array of struct sock_filter (8 bytes each), copied.
+  bool Seccomp() {
+    napi_value v;
+    bool is = false;
+    napi_typedarray_type type;
+    size_t length;
+    void* bytes;
+    if (!Get("seccomp", &v)) return false;
+    if (glue::Is(env_, v, napi_undefined)) return true;
+    if (napi_is_typedarray(env_, v, &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env_, v, &type, &length, &bytes, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array)
+      return glue::TypeError(env_, Name("seccomp") + " must be a Uint8Array");
+    if (length == 0 || length % 8 || length / 8 > NSB_MAX_SECCOMP)
+      return glue::RangeError(env_, Name("seccomp") + " must hold 1 to 4096 instructions of 8 bytes");
+    seccomp_.assign(static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + length);
+    q.seccomp = seccomp_.data();
+    q.seccomp_len = static_cast<int>(length / 8);
+    return true;
+  }
   // [{ type, target, source?, readonly?, devices?, mode?, size?, data? }] in order; absent: none.
   bool Mounts() {
     static const char* const kTypes[] = {"bind", "tmpfs", "proc", "dev", "dir", "symlink", "file"};
@@ -236,14 +317,44 @@ class Request {
   std::deque<std::vector<char*>> arrays_;
   std::vector<nsb_join> join_;
   std::vector<nsb_stdio> stdio_;
+  std::vector<nsb_rlimit> rlimits_;
+  std::vector<gid_t> groups_;
+  std::vector<uint8_t> seccomp_;
   std::vector<nsb_mount> mounts_;
 };
+
+Napi::Value Failure(napi_env env, int r, const nsb_spawn_result& res);
 
 Napi::Value StepName(napi_env env, int step) {
   return glue::Str(env, step >= 0 && step < NSB_STEP_COUNT ? nsb_step_names[step] : "unknown");
 }
 
+Napi::Value Failure(napi_env env, int r, const nsb_spawn_result& res) {
+  return glue::Out::Object(env)
+      .Set("errno", r)
+      .Set("step", StepName(env, res.step))
+      .Set("aux", res.aux)
+      .Set("pid", static_cast<double>(res.pid))
+      .Value();
+}
+
 }  // namespace
+
+// A paused child (nsb_spawn_start): its setup state and the request it reads, both kept until it
+// has had the go-ahead or is gone.
+struct Addon::Paused {
+  nsb_spawn_state* state;
+  std::unique_ptr<Request> request;
+  pid_t pid;
+};
+
+struct Addon::Child {
+  uv_poll_t poll;
+  int pidfd;
+  Addon* addon;
+  Callback on_exit;
+  Paused* paused = nullptr;  // until resumed, or gone
+};
 
 // spawn(request, onExit(status)) -> { pid, pidfd, stdio } | { errno, step, aux, pid }
 // status: { code, signal } once reaped (code -1 when signalled), or { errno, syscall }
@@ -253,48 +364,64 @@ Napi::Value Addon::Spawn(const Napi::CallbackInfo& info) {
   napi_env env = args.env();
   napi_value o, on_exit;
   if (!args || !args.Object(0, "request", &o) || !args.Function(1, "onExit", &on_exit)) return {};
-  Request request(env);
-  if (!request.Read(o)) return {};
+  auto request = std::make_unique<Request>(env);
+  if (!request->Read(o)) return {};
 
   nsb_spawn_result res;
-  int r = nsb_spawn(&request.q, &res);
-  if (r == 0 && (r = Watch(env, res.pidfd, on_exit)) < 0) {
+  nsb_spawn_state* state = nullptr;
+  int nstdio = request->q.nstdio;
+  int r = request->q.paused ? nsb_spawn_start(&request->q, &res, &state) : nsb_spawn(&request->q, &res);
+  Paused* paused = state ? new Paused{state, std::move(request), res.pid} : nullptr;
+  if (r == 0 && (r = Watch(env, res.pidfd, on_exit, paused)) < 0) {
     res.step = NSB_STEP_WATCH;
-    for (int i = 0; i < request.q.nstdio; i++)
+    for (int i = 0; i < nstdio; i++)
       if (res.stdio[i] >= 0) close(res.stdio[i]);
   }
-  if (r < 0)
-    return glue::Out::Object(env)
-        .Set("errno", r)
-        .Set("step", StepName(env, res.step))
-        .Set("aux", res.aux)
-        .Set("pid", static_cast<double>(res.pid))
-        .Value();
+  if (r < 0) return Failure(env, r, res);
   glue::Out stdio = glue::Out::Array(env);
-  for (int i = 0; i < request.q.nstdio; i++) stdio.Set(static_cast<uint32_t>(i), res.stdio[i]);
+  for (int i = 0; i < nstdio; i++) stdio.Set(static_cast<uint32_t>(i), res.stdio[i]);
   Napi::Value out = glue::Out::Object(env)
                         .Set("pid", static_cast<double>(res.pid))
                         .Set("pidfd", res.pidfd)
                         .Set("stdio", stdio.Value())
                         .Value();
   if (out.IsEmpty())  // JS will never own the pipe ends; the child stays watched (and reaped)
-    for (int i = 0; i < request.q.nstdio; i++)
+    for (int i = 0; i < nstdio; i++)
       if (res.stdio[i] >= 0) close(res.stdio[i]);
   return out;
 }
 
+// resume(pidfd) -> 0 | -ESRCH (not a paused child of ours) | { errno, step, aux, pid }:
+// the go-ahead for a paused child, then its setup and exec, as spawn reports them. A child
+// that fails is killed and left to its watcher to reap.
+Napi::Value Addon::Resume(const Napi::CallbackInfo& info) {
+  glue::Args args(info, "resume", 1);
+  int pidfd;
+  if (!args || !args.Fd(0, &pidfd)) return {};
+  auto it = children_.find(pidfd);
+  if (it == children_.end() || !it->second->paused) return glue::Number(args.env(), -ESRCH);
+  std::unique_ptr<Paused> paused(it->second->paused);
+  it->second->paused = nullptr;
+  nsb_spawn_result res;
+  res.pid = paused->pid;
+  int r = nsb_spawn_go(paused->state, pidfd, &res);
+  return r < 0 ? Failure(args.env(), r, res) : glue::Number(args.env(), 0);
+}
+
 // Watch pidfd on this environment's loop; on failure the child is killed and
 // reaped and the pidfd closed.
-int Addon::Watch(napi_env env, int pidfd, napi_value on_exit) {
+int Addon::Watch(napi_env env, int pidfd, napi_value on_exit, Paused* paused) {
   auto* child = new Child{};
   child->pidfd = pidfd;
   child->addon = this;
   child->poll.data = child;
+  child->paused = paused;
   int r = child->on_exit.Make(env, on_exit) ? uv_poll_init(loop_, &child->poll, pidfd) : UV_ENOMEM;
   if (r < 0) {  // nothing for libuv to close
     nsb_pidfd_kill_reap(pidfd);
     close(pidfd);
     child->on_exit.Release(env);
+    ReleasePaused(child);
     delete child;
     return r;
   }
@@ -337,9 +464,18 @@ void Addon::OnReadable(uv_poll_t* handle, int status, int) {
   on_exit.Release(env);
 }
 
+// A paused child that is gone (reaped) no longer needs its setup state.
+void Addon::ReleasePaused(Child* child) {
+  if (!child->paused) return;
+  nsb_spawn_release(child->paused->state);
+  delete child->paused;
+  child->paused = nullptr;
+}
+
 // Stop watching and close the pidfd (libuv does not touch the fd once the poll
 // is stopped and closing); the Child itself goes when libuv lets go of it.
 void Addon::Forget(Child* child) {
+  ReleasePaused(child);
   children_.erase(child->pidfd);
   closing_++;
   uv_poll_stop(&child->poll);
@@ -364,7 +500,7 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle, void* data) {
   addon->teardown_ = handle;
   while (!addon->children_.empty()) {
     Child* child = addon->children_.begin()->second;
-    if (addon->worker_) nsb_pidfd_kill_reap(child->pidfd);
+    if (addon->worker_ || child->paused) nsb_pidfd_kill_reap(child->pidfd);  // a paused one never ran the program
     child->on_exit.Release(addon->env_);
     addon->Forget(child);
   }
@@ -419,13 +555,7 @@ Napi::Value Addon::SpawnSync(const Napi::CallbackInfo& info) {
 
   auto res = std::make_unique<nsb_sync_result>();
   int r = nsb_spawn_sync(&request.q, &opt, res.get());
-  if (r < 0)
-    return glue::Out::Object(env)
-        .Set("errno", r)
-        .Set("step", StepName(env, res->spawn.step))
-        .Set("aux", res->spawn.aux)
-        .Set("pid", static_cast<double>(res->spawn.pid))
-        .Value();
+  if (r < 0) return Failure(env, r, res->spawn);
   glue::Out output = glue::Out::Array(env);
   for (int i = 0; i < request.q.nstdio; i++) {
     const nsb_sync_output& out = res->out[i];

@@ -299,6 +299,9 @@ it('execFile input reaches stdin; promise.child is the Subprocess', async () => 
   const p = execFile('cat', [], { input: Buffer.from('bytes in') });
   expect(p.child?.spawnfile).toBe('cat');
   expect(await p).toEqual({ stdout: 'bytes in', stderr: '' });
+  // input the program never reads (EPIPE on our end) is no failure: its exit decides
+  expect(await execFile('true', [], { input: Buffer.alloc(4 << 20) })).toEqual({ stdout: '', stderr: '' });
+  expect(spawnSync('true', [], { input: Buffer.alloc(4 << 20) }).status).toBe(0);
   expect(() => execFile('cat', [], { input: 'x', stdio: 'ignore' })).toThrow(TypeError);
   expect(() => execFile('cat', [], { encoding: 'nope' as never })).toThrow(TypeError);
   expect(() => spawnSync('cat', [], { maxBuffer: -1 })).toThrow(RangeError);

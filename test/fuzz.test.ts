@@ -311,6 +311,7 @@ const CATALOG: Record<string, Fuzz> = {
   'Subprocess#ref': method(() => child, 'ref'),
   'Subprocess#unref': method(() => child, 'unref'),
   'Subprocess#namespace': method(() => child, 'namespace'),
+  'Subprocess#resume': method(() => child, 'resume'), // not paused: a TypeError
   // network: only the scratch namespace is ever configured; top-level calls below only open and read
   network: fn(nsbind.network, 1),
   nsid: fn(nsbind.nsid, 2),
@@ -530,6 +531,19 @@ function nearlyValidSpawnOptions(): fc.Arbitrary<Record<string, unknown>> {
         ),
       ),
       init: or(fc.boolean()),
+      // privileges: limits only lowered, groups the child may already have, no cgroup that exists
+      noNewPrivileges: or(fc.boolean()),
+      capabilities: or(fc.subarray(['CAP_NET_ADMIN', 'sys_chroot', 'chown', 'CAP_NONE'])),
+      seccomp: or(fc.constantFrom(Buffer.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), Buffer.alloc(8), Buffer.alloc(7))), // ret ALLOW; invalid; not 8 bytes
+      rlimits: or(
+        fc.record(
+          { nofile: fc.integer({ min: 0, max: 1024 }), cpu: fc.record({ soft: fc.nat(5), hard: fc.nat(10) }) },
+          { requiredKeys: [] },
+        ),
+      ),
+      groups: or(fc.subarray([0, 65534])),
+      paused: or(fc.boolean()),
+      cgroup: or(fc.constantFrom('/nonexistent', scratch)),
     },
     { requiredKeys: [] },
   );
@@ -572,7 +586,10 @@ const spawned: Subprocess[] = [];
 function dispose(result: unknown, name: string, args: unknown[]): void {
   if (result instanceof Namespace && result !== handle) result.close();
   if (result instanceof Pidfd && result !== pidfd) result.close();
-  if (result instanceof Subprocess && result !== child) spawned.push(result);
+  if (result instanceof Subprocess && result !== child) {
+    spawned.push(result);
+    if (result.paused) result.kill('SIGKILL'); // never resumed: its exit is awaited with the others
+  }
   if (name === 'execFile' && (result as { child?: unknown }).child instanceof Subprocess)
     spawned.push((result as { child: Subprocess }).child);
   if (result instanceof nsbind.NetworkNamespace && result !== inNs) result.close();

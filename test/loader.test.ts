@@ -21,6 +21,7 @@ const TARGET = `${process.platform}-${process.arch}`;
 const ARCH_DIR = `prebuilds/${TARGET}`;
 /** The addon this checkout loads: a real, working binary to copy around. */
 const GOOD = readFileSync(load<object>().path);
+const INIT = readFileSync(join(dirname(load<object>().path), 'nsbind-init'));
 /** The same binary claiming to be for AArch64 (ELF e_machine 183): what a wrong-arch prebuild looks like. */
 const OTHER_ARCH = Buffer.from(GOOD);
 OTHER_ARCH.writeUInt16LE(183, 18);
@@ -153,12 +154,20 @@ describe('install script', () => {
   const prefix = dirname(dirname(process.execPath));
   const nodedir = existsSync(join(prefix, 'include/node/node_api.h')) ? ` --nodedir=${prefix}` : '';
 
-  it('a prebuild that loads: compiles nothing', () => {
-    const dir = tempPackage({ [`${ARCH_DIR}/nsbind.node`]: GOOD });
+  it('a prebuild that loads, with nsbind-init beside it: compiles nothing', () => {
+    const dir = tempPackage({ [`${ARCH_DIR}/nsbind.node`]: GOOD, [`${ARCH_DIR}/nsbind-init`]: INIT });
     const r = install(dir);
     expect(r).toMatchObject({ status: 0, gypArgs: undefined });
     expect(r.stdout).toBe(
       `nsbind: using the prebuilt ${ARCH_DIR}/nsbind.node for ${TARGET} (${libc()}); nothing to compile\n`,
+    );
+  });
+
+  it('a prebuild without nsbind-init (init: true needs it): builds from source', () => {
+    const r = install(tempPackage({ [`${ARCH_DIR}/nsbind.node`]: GOOD }));
+    expect(r).toMatchObject({ status: 0, gypArgs: `rebuild${nodedir}` });
+    expect(r.stdout).toMatch(
+      new RegExp(`^nsbind: no nsbind-init beside ${ARCH_DIR}/nsbind\\.node; building from source with node-gyp`),
     );
   });
 

@@ -157,6 +157,22 @@ function request(): fc.Arbitrary<unknown> {
       }),
     ),
     uidMap: or(fc.constantFrom(undefined, '0 0 1\n', 'x'.repeat(5000))),
+    rlimits: or(
+      fc.constantFrom(
+        undefined,
+        [{ resource: 7, soft: 64, hard: 64 }],
+        [{ resource: 0, soft: -1, hard: 5 }],
+        [{ resource: 16, soft: 0, hard: 0 }],
+      ),
+    ),
+    groups: or(fc.constantFrom(undefined, [], [0, 65534], [2 ** 32 - 1])),
+    capabilities: or(fc.constantFrom(undefined, [], [12, 21], [64])),
+    noNewPrivileges: or(fc.constantFrom(undefined, true, false)),
+    seccomp: or(
+      fc.constantFrom(undefined, Buffer.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), Buffer.alloc(8), Buffer.alloc(9)),
+    ),
+    cgroup: or(fc.constantFrom(undefined, '/nonexistent', '/tmp')),
+    paused: or(fc.constantFrom(undefined, true, false)),
     init: or(fc.constantFrom(undefined, '/nonexistent', join(dirname(native.path), 'nsbind-init'))),
   });
   return fc.oneof({ weight: 10, arbitrary: base.map(confine) }, { weight: 1, arbitrary: hostile() });
@@ -251,6 +267,7 @@ const CATALOG: Record<string, Fuzz> = {
     ),
   },
   kill: { args: args(fc.oneof(hostile(), fc.nat(64)), fc.oneof(hostile(), fc.constant(0))) },
+  resume: { args: args(fc.oneof(hostile(), fc.nat(64))) },
   ref: { args: args(fc.oneof(hostile(), fc.nat(64)), hostile()) },
 };
 
@@ -283,6 +300,7 @@ function dispose(name: string, result: unknown): void {
   if (fdResult.includes(name) && typeof result === 'number' && result >= 0) native.close(result);
   if (name === 'spawn' && result && typeof result === 'object' && 'pidfd' in result) {
     running++;
+    native.resume((result as { pidfd: number }).pidfd); // a paused child goes on (-ESRCH for the others)
     for (const fd of (result as unknown as { stdio: number[] }).stdio) if (fd >= 0) native.close(fd);
   }
 }
@@ -390,6 +408,18 @@ describe('the glue checks its own arguments', () => {
       [{ file: 'a\0b' }, RangeError],
       [{ cloneFlags: undefined }, TypeError],
       [{ pdeathsig: 65 }, RangeError],
+      [{ rlimits: [{ resource: 16, soft: 0, hard: 0 }] }, RangeError],
+      [{ rlimits: [{ resource: 7, soft: 2, hard: 1 }] }, RangeError],
+      [{ rlimits: [{ resource: 7, soft: 2 ** 53, hard: 2 ** 53 }] }, RangeError],
+      [{ rlimits: [7] }, TypeError],
+      [{ groups: [-1] }, RangeError],
+      [{ groups: sparse(2) }, TypeError],
+      [{ capabilities: [64] }, RangeError],
+      [{ noNewPrivileges: 1 }, TypeError],
+      [{ seccomp: Buffer.alloc(9) }, RangeError],
+      [{ seccomp: Buffer.alloc(4097 * 8) }, RangeError],
+      [{ seccomp: new Uint16Array(4) }, TypeError],
+      [{ cgroup: 7 }, TypeError],
     ];
     const fds = fdCount();
     for (const [change, kind] of bad)

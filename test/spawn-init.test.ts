@@ -1,9 +1,10 @@
 // spawn's init: true — nsbind-init as pid 1 of a new pid namespace, against the program as pid 1
 // itself (which the kernel shields from signals it has no handler for).
+import { spawnSync as cpSpawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { execFile, type SpawnOptions, spawn } from '../lib/index.js';
+import { execFile, type SpawnOptions, spawn, spawnSync } from '../lib/index.js';
 import { compileC } from './support/cc.js';
 import { fdCount, isRoot, output, zombies } from './support/env.js';
 
@@ -11,6 +12,18 @@ const PID: SpawnOptions = isRoot ? { namespaces: ['pid'] } : { namespaces: ['use
 const WITH_PROC: SpawnOptions = { ...PID, namespaces: [...(PID.namespaces ?? []), 'mnt'], mountProc: true };
 /** A shell that says 'ready' once its USR1 trap is set, then waits. */
 const TRAPPING = "trap 'echo usr1; exit 7' USR1; echo ready; while :; do sleep 0.01; done";
+
+/**
+ * An orphan: a sleep whose shell exits at once. The script waits until the kernel has moved it to pid 1,
+ * kills it and waits until it is gone (a zombie for a moment, until its parent reaps it: an init that did
+ * not reap would leave it there, and the test would time out).
+ */
+const ORPHAN_SCRIPT = `pid=$(sh -c 'sleep 100 >/dev/null 2>&1 & echo $!')
+  ppid() { sed -n 's/^PPid:[[:space:]]*//p' /proc/$pid/status; }
+  until [ "$(ppid)" = 1 ]; do sleep 0.01; done
+  kill $pid
+  while [ -e /proc/$pid ]; do sleep 0.01; done
+  echo reaped`;
 
 /** Resolves once `child` printed `line` on stdout. */
 function printed(child: { stdout: NodeJS.ReadableStream | null }, line: string): Promise<void> {
@@ -67,16 +80,27 @@ describe('init: true', () => {
   });
 
   it('orphans are reparented to init and reaped (no zombie)', async () => {
-    // the orphan: a sleep whose shell exits at once; the program waits until the kernel has moved it to pid 1,
-    // kills it and waits until it is gone, or a zombie
-    const script = `pid=$(sh -c 'sleep 100 >/dev/null 2>&1 & echo $!')
-      ppid() { sed -n 's/^PPid:[[:space:]]*//p' /proc/$pid/status; }
-      until [ "$(ppid)" = 1 ]; do sleep 0.01; done
-      kill $pid
-      while [ -e /proc/$pid ] && ! grep -q '^State:[[:space:]]*Z' /proc/$pid/status; do sleep 0.01; done
-      if [ -e /proc/$pid ]; then echo zombie; else echo reaped; fi`;
-    const { stdout } = await execFile('/bin/sh', ['-c', script], { ...WITH_PROC, init: true });
+    const { stdout } = await execFile('/bin/sh', ['-c', ORPHAN_SCRIPT], { ...WITH_PROC, init: true });
     expect(stdout).toBe('reaped\n');
+  });
+
+  it('the same as bwrap --unshare-pid (whose pid 1 is its own init), side by side', async () => {
+    const scripts = ['echo $$', 'exit 42', 'kill -TERM $$', 'kill -KILL $$', ORPHAN_SCRIPT];
+    const bwrap = (script: string) => {
+      const user = isRoot ? [] : ['--unshare-user'];
+      const args = [...user, '--unshare-pid', '--dev-bind', '/', '/', '--proc', '/proc', 'sh', '-c', script];
+      const r = cpSpawnSync('bwrap', args, { encoding: 'utf8', timeout: 60_000 });
+      return { status: r.status, stdout: r.stdout };
+    };
+    const ours = (script: string) => {
+      const r = spawnSync('/bin/sh', ['-c', script], { ...WITH_PROC, init: true, encoding: 'utf8' });
+      return { status: r.status, stdout: r.stdout };
+    };
+    const results = scripts.map((script) => ({ script, bwrap: bwrap(script), nsbind: ours(script) }));
+    for (const r of results) expect(r.nsbind, r.script).toEqual(r.bwrap);
+    expect(results.map((r) => r.nsbind.status)).toEqual([0, 42, 128 + 15, 128 + 9, 0]);
+    expect(results[0]?.nsbind.stdout).toBe('2\n');
+    expect(results[4]?.nsbind.stdout).toBe('reaped\n');
   });
 
   it('a program that cannot be found: the same ENOENT at step exec, thrown; nothing left behind', () => {
@@ -100,6 +124,22 @@ describe('init: true', () => {
     });
     expect(await output(child)).toMatchObject({ stdout: 'hello\n' });
     expect(await child.exited).toEqual({ code: 3, signal: null });
+  });
+
+  it('runs in a sandbox root built from nothing (mounts: pivot_root), where no nsbind-init exists', async () => {
+    const { stdout } = await execFile('/bin/sh', ['-c', 'echo $$; ls /'], {
+      namespaces: ['user', 'mnt', 'pid'],
+      mapRootUser: true,
+      init: true,
+      mounts: [
+        { type: 'bind', source: '/usr', target: '/usr', readonly: true },
+        { type: 'symlink', source: 'usr/bin', target: '/bin' },
+        { type: 'symlink', source: 'usr/lib', target: '/lib' },
+        { type: 'symlink', source: 'usr/lib64', target: '/lib64' },
+      ],
+      env: { PATH: '/usr/bin' },
+    });
+    expect(stdout).toBe('2\nbin\nlib\nlib64\nusr\n');
   });
 
   it('needs a new pid namespace and a boolean', () => {

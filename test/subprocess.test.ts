@@ -1,11 +1,12 @@
 import { execFileSync, spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { inspect } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { CLONE_NEWUTS, Namespace, spawn } from '../lib/index.js';
+import { CLONE_NEWUTS, Namespace, Pidfd, spawn } from '../lib/index.js';
 import { native } from '../lib/native.js';
-import { DIST, fdCount, itRoot, output, runNode, thrown, zombies } from './support/env.js';
+import { DIST, fdCount, isRoot, itRoot, output, runNode, thrown, zombies } from './support/env.js';
 import { runInjected } from './support/inject.js';
 
 const kill = (pid: number) => {
@@ -247,6 +248,46 @@ describe('Subprocess', () => {
       .map((l) => JSON.parse(l));
     expect(event).toEqual({ event: [null, null] });
     expect(status).toEqual({ code: null, signal: null, error: { code: 'ECHILD', syscall: 'waitid' } });
+  });
+
+  it('util.inspect shows pid, state, pidfd, file and namespaces: not streams and listeners', async () => {
+    const options = isRoot
+      ? { namespaces: ['uts' as const] }
+      : { namespaces: ['user' as const, 'uts' as const], mapRootUser: true };
+    const child = spawn('sleep', ['100'], { ...options, join: { net: '/proc/self/ns/net' } });
+    child.on('exit', () => {});
+    const shown = inspect(child);
+    const names = options.namespaces.join(',');
+    expect(shown).toMatch(
+      new RegExp(`^Subprocess <pid=${child.pid} running fd=\\d+ "sleep" new=\\[${names}\\] joined=\\[net\\]>$`),
+    );
+    child.kill('SIGKILL');
+    await child.exited;
+    expect(inspect(child)).toBe(`Subprocess <pid=${child.pid} killed by SIGKILL "sleep" new=[${names}] joined=[net]>`);
+    const done = spawn('/bin/sh', ['-c', 'exit 4'], { stdio: 'ignore' });
+    await done.exited;
+    expect(inspect({ done })).toBe(`{ done: Subprocess <pid=${done.pid} exited 4 "/bin/sh"> }`);
+    using ns = Namespace.current('uts');
+    expect(inspect(ns)).toBe(`Namespace <uts:[${ns.inode}] fd=${ns.fd} /proc/thread-self/ns/uts>`);
+    using pidfd = Pidfd.open(process.pid);
+    expect(inspect(pidfd)).toBe(`Pidfd <pid=${process.pid} fd=${pidfd.fd}>`);
+  });
+
+  it('typed events: exit and close listeners get (code, signal), error an Error, spawn nothing', () => {
+    const child = spawn('true', [], { stdio: 'ignore' });
+    child.on('exit', (code, signal) => {
+      const c: number | null = code;
+      const s: NodeJS.Signals | null = signal;
+      return [c, s];
+    });
+    child.once('close', (code: number | null) => code);
+    child.on('error', (e) => e.message);
+    child.on('spawn', () => {});
+    // @ts-expect-error: 'exit' gives a code, not a string
+    child.on('exit', (code: string) => code);
+    // @ts-expect-error: no such event
+    child.on('exited', () => {});
+    return child.exited;
   });
 });
 

@@ -19,6 +19,9 @@ const KINDS: Record<string, string> = {
   'spawn, children left running': `m.spawn('sleep', ['60'], { stdio: 'ignore' })`,
   'spawn that fails (exec)': `try { m.spawn('/nonexistent/x', [], { stdio: 'inherit' }); } catch {}`,
   'spawn in new namespaces': `try { m.spawn('/bin/true', [], { namespaces: ['user', 'net'], mapRootUser: true, stdio: 'ignore' }); } catch {}`,
+  // spawnSync's output Buffers are made after the wait, as the termination begins; execFile's pipes stay open
+  spawnSync: `m.spawnSync('/bin/sh', ['-c', 'echo out; echo err >&2'], { input: 'x' })`,
+  execFile: `m.execFile('/bin/true').catch(() => {})`,
   'Namespace.current, close': `m.Namespace.current('net').close()`,
   'Namespace.open of a bad file': `try { m.Namespace.open('/proc/self/status'); } catch {}`,
   'ioctls (NS_GET_*)': `{ const n = m.Namespace.current('user'); try { n.ownerUid(); n.id(); n.parent().close(); } catch {} n.close(); }`,
@@ -27,6 +30,7 @@ const KINDS: Record<string, string> = {
   listNamespaces: `m.listNamespaces()`,
   'setns into its own namespace': `try { m.setns(held); } catch {}`,
   'kill, ref': `{ child.kill(0); child.unref(); child.ref(); }`,
+  'spawn paused, resume or not': `{ const c = m.spawn('/bin/true', [], { paused: true, stdio: 'ignore' }); if (Math.random() < 0.5) c.resume(); }`,
   // unshare (a user namespace: always refused, EINVAL), and withNamespaces({ mnt }): unshare(CLONE_FS),
   // openCwd, setns (refused as nobody), fchdir, close, and the errors' errnoName
   'unshare, withNamespaces (openCwd, fchdir)': `try {

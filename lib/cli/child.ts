@@ -76,7 +76,7 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
 /**
  * Start `command` — or, when it is empty, $SHELL (of its environment; default
  * /bin/sh) as a login shell ('-bash'), as unshare and nsenter start it — with
- * our stdin, stdout and stderr. Spawning is synchronous (setup failures throw
+ * our stdin, stdout and stderr (unless options.stdio says more). Spawning is synchronous (setup failures throw
  * here, with hints in terms of `remedies`), and so is `started`, which may
  * throw too (the command is killed then); the promise gives the exit status:
  * the command's, or 128+N when signal N ended it, as shells report it.
@@ -106,7 +106,7 @@ export function runCommand(
   };
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
-    child = spawnWith(remedies, file!, args, { ...options, argv0, stdio: 'inherit' });
+    child = spawnWith(remedies, file!, args, { ...options, argv0, stdio: options.stdio ?? 'inherit' });
     started?.(child);
   } catch (e) {
     child?.kill('SIGKILL'); // what had to follow its start failed: it does not run on

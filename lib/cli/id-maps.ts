@@ -35,10 +35,16 @@ export function idMapOptions(
   const setgroups = values.setgroups;
   if (setgroups !== undefined && setgroups !== 'allow' && setgroups !== 'deny')
     throw new UsageError(`unsupported --setgroups argument '${setgroups}' (allow or deny)`);
-  if (values['map-auto'] || values['map-subids'])
+  if (values['map-subids'])
     throw new UsageError(
-      `--${values['map-auto'] ? 'map-auto' : 'map-subids'} is not supported yet (the subordinate ids of /etc/subuid and /etc/subgid): give the ranges with --map-users and --map-groups`,
+      '--map-subids is not supported yet (your own id with the subordinate ids): give the ranges with --map-users and --map-groups',
     );
+  if (values['map-auto']) {
+    // as unshare --map-auto: the first subordinate blocks from 0, setgroups left 'allow'
+    const others = Object.keys(ID_MAP_FLAGS).filter((f) => f !== 'map-auto' && values[f as keyof Values] !== undefined);
+    if (others.length > 0) throw new UsageError(`--map-auto with --${others[0]} is not supported`);
+    return { user: true, uidMap: 'auto', gidMap: 'auto' };
+  }
   const euid = process.geteuid!();
   const egid = process.getegid!();
   // the single ids: --map-user/--map-group over -c over -r

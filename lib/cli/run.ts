@@ -1,7 +1,8 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
+
+import type { Duplex } from 'node:stream';
 import type { NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
-import { persist } from '../persist.js';
 import type { SpawnOptions } from '../spawn.js';
 import type { Remedies } from '../spawn-steps.js';
 import type { Subprocess } from '../subprocess.js';
@@ -16,7 +17,7 @@ import {
 } from './child.js';
 import { type Command, type Io, optionalValues, parseBeforeCommand, UsageError } from './command.js';
 import { ID_MAP_FLAGS, idMapOptions } from './id-maps.js';
-import { SANDBOX_FLAGS, SANDBOX_PAIRS, SANDBOX_USAGE, sandboxMounts } from './sandbox-flags.js';
+import { SANDBOX_FLAGS, SANDBOX_PAIRS, SANDBOX_USAGE, sandboxMounts, sandboxOptions } from './sandbox-flags.js';
 
 const usage = `Usage: nsbind run [OPTIONS] [--] [COMMAND [ARGS...]]
 
@@ -26,7 +27,8 @@ COMMAND: $SHELL (default /bin/sh), as a login shell. Options end at COMMAND
 or at '--'.
 
 Namespaces (each --TYPE=FILE also bind-mounts the new namespace on FILE, as
-unshare does, so that it outlives COMMAND; remove it with umount FILE):
+unshare does, so that it outlives COMMAND; remove it with umount FILE. Until
+then COMMAND is /bin/sh waiting in the new namespaces, which then execs it):
   -U, --user[=FILE]     a new user namespace (COMMAND runs as nobody in it
                         unless ids are mapped)
   -u, --uts[=FILE]      a new uts namespace
@@ -47,6 +49,8 @@ unshare does, so that it outlives COMMAND; remove it with umount FILE):
 
 User namespace ids (each implies --user):
   -r, --map-root-user   map your uid and gid to root inside
+      --map-auto        map your first blocks of /etc/subuid and /etc/subgid
+                        from 0 (with newuidmap/newgidmap; alone)
   -c, --map-current-user
                         map your uid and gid to themselves inside
       --map-user UID|NAME, --map-group GID|NAME
@@ -73,8 +77,8 @@ Process:
   -h, --help            show this help
 
 ${SANDBOX_USAGE}
-Not supported (unshare's): --keep-caps, --map-auto, --map-subids, the auto
-and subids ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
+Not supported (unshare's): --keep-caps, --map-subids, the auto and subids
+ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
 
 COMMAND gets this terminal (stdin, stdout, stderr). nsbind passes on SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, except a terminal's Ctrl-C and
@@ -172,12 +176,18 @@ export const run: Command = {
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
       env: environment(values['clear-env'], values['whitelist-env']),
+      ...sandboxOptions(values),
     };
+    if (persists.size === 0) return runCommand(parsed.command, options, REMEDIES);
+    const shell = (options.env ?? process.env).SHELL || '/bin/sh';
     return runCommand(
-      parsed.command,
-      options,
+      held(parsed.command, shell),
+      { ...options, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] },
       REMEDIES,
-      persists.size > 0 ? (c) => persistAll(c, persists) : undefined,
+      (child) => {
+        persistAll(child, persists);
+        (child.stdio[3] as Duplex).end('\n'); // kept: go on
+      },
     );
   },
 };
@@ -195,18 +205,31 @@ function persistTargets(values: Map<string, string>): Map<NamespaceType, string>
 }
 
 /**
- * Bind-mount the command's new namespaces on their files, once it runs. It
- * must still be there to be asked for them: a command that has already exited
- * (or run out of its namespaces) leaves nothing to keep.
+ * With --TYPE=FILE the command has to be in its namespaces, and still there,
+ * when nsbind bind-mounts them (as unshare does from its forked parent): it
+ * starts as /bin/sh, in the new namespaces already (pid 1 with --pid), waiting
+ * on fd 3 (a socket of ours) until they are kept, and then execs COMMAND, which
+ * keeps its pid (no command: $SHELL as a login shell, -l).
  */
+function held(command: readonly string[], shell: string): string[] {
+  const exec = command.length > 0 ? 'exec "$@"' : `exec ${quote(shell)} -l`;
+  return ['/bin/sh', '-c', `read -r _ <&3 || exit 1; exec 3<&-; ${exec}`, 'sh', ...command];
+}
+
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** Bind-mount the command's new namespaces on their files, while it waits. */
 function persistAll(child: Subprocess, targets: Map<NamespaceType, string>): void {
+  const { persist } = require('../persist.js') as typeof import('../persist.js'); // only for --TYPE=FILE
   for (const [type, file] of targets) {
     let ns: ReturnType<Subprocess['namespace']>;
     try {
       ns = child.namespace(type);
     } catch (e) {
       if (!(e instanceof NamespaceError)) throw e;
-      const hint = `The command had already exited when nsbind came to bind-mount its ${type} namespace on ${file}: only a command still running when it has started can have its namespaces kept.`;
+      const hint = `The command (still /bin/sh, waiting) was gone before nsbind could bind-mount its ${type} namespace on ${file}.`;
       throw new NamespaceError(e.errno, { syscall: e.syscall, path: e.path, step: 'persist', hint }, { cause: e });
     }
     try {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -352,11 +352,14 @@ describe("nsbind run: unshare's id maps, credentials and environment", () => {
   });
 
   it("unshare's options nsbind does not have: one line naming them, exit 2", () => {
-    for (const flag of ['--keep-caps', '--owner=1:1', '--mount-binfmt', '--map-auto', '--map-subids']) {
+    for (const flag of ['--keep-caps', '--owner=1:1', '--mount-binfmt', '--map-subids']) {
       const r = nsbind(['run', flag, 'true']);
       expect(oneLineError(r)).toMatch(new RegExp(`^nsbind run: --${flag.slice(2).split('=')[0]} is not supported`));
       expect(r.status).toBe(2);
     }
+    expect(oneLineError(nsbind(['run', '--map-auto', '-r', 'true']))).toBe(
+      'nsbind run: --map-auto with --map-root-user is not supported',
+    );
     expect(oneLineError(nsbind(['run', '--mount-proc=/mnt', 'true']))).toBe(
       'nsbind run: --mount-proc=/mnt is not supported: only /proc',
     );
@@ -387,19 +390,28 @@ describe('nsbind run: --propagation, --kill-child, --TYPE=FILE', () => {
     expect(stdout).toBe(name === 'KILL' ? 'ready\n' : `ready\ngot ${name}\n`);
   });
 
-  itRoot('--uts=FILE and --net=FILE: the new namespaces are kept on FILE, where nsenter finds them', () => {
+  itRoot('--uts=FILE, --net=FILE, --pid=FILE: the new namespaces are kept on FILE, where nsenter finds them', () => {
     const dir = scratchDir('run-persist');
-    const [uts, net] = [join(dir, 'uts'), join(dir, 'net')];
+    const [uts, net, pid] = [join(dir, 'uts'), join(dir, 'net'), join(dir, 'pid')];
     try {
-      // the command must still run when nsbind keeps them: it waits for its own namespaces to be mounted
-      const wait = `until mountpoint -q ${uts} && mountpoint -q ${net}; do sleep 0.01; done; readlink /proc/self/ns/uts /proc/self/ns/net`;
-      const out = lines([`--uts=${uts}`, `--net=${net}`, '--hostname', 'kept', '--', 'sh', '-c', wait]);
+      const show = 'echo $$; readlink /proc/self/ns/uts /proc/self/ns/net; ls /proc/self/fd';
+      const out = lines([`--uts=${uts}`, `--net=${net}`, '--hostname', 'kept', '--pid', '--', 'sh', '-c', show]);
+      expect(out[0]).toBe('1'); // still pid 1: it waited as /bin/sh, then exec'd
+      expect(out.slice(3)).toEqual(['0', '1', '2', '3']); // the socket it waited on is closed (3: ls's own)
       const nsenter = execFileSync(
         'nsenter',
         [`--uts=${uts}`, `--net=${net}`, 'sh', '-c', 'hostname; readlink /proc/self/ns/uts /proc/self/ns/net'],
         { encoding: 'utf8' },
       );
-      expect(nsenter.trim().split('\n')).toEqual(['kept', ...out]);
+      expect(nsenter.trim().split('\n')).toEqual(['kept', ...out.slice(1, 3)]);
+      // a command that exits at once: its namespaces are kept all the same, every time
+      for (let i = 0; i < 5; i++) {
+        expect(nsbind(['run', `--pid=${pid}`, `--uts=${uts}.${i}`, '--hostname', `quick${i}`, 'true']).status).toBe(0);
+        expect(execFileSync('nsenter', [`--uts=${uts}.${i}`, 'hostname'], { encoding: 'utf8' })).toBe(`quick${i}\n`);
+        expect(statSync(pid).ino).not.toBe(statSync('/proc/self/ns/pid').ino); // a pid namespace bind-mounted
+        spawnSync('umount', [pid]);
+        spawnSync('umount', [`${uts}.${i}`]);
+      }
       // unshare keeps them the same way
       const theirs = join(dir, 'theirs');
       writeFileSync(theirs, ''); // (unshare wants the file there; nsbind makes it)
@@ -407,7 +419,7 @@ describe('nsbind run: --propagation, --kill-child, --TYPE=FILE', () => {
       expect(execFileSync('nsenter', [`--uts=${theirs}`, 'hostname'], { encoding: 'utf8' })).toBe('theirs\n');
       spawnSync('umount', [theirs]);
     } finally {
-      for (const file of [uts, net]) spawnSync('umount', [file]);
+      for (const file of [uts, net, pid]) spawnSync('umount', [file]);
       removeScratch(dir);
     }
   });

@@ -12,7 +12,7 @@ afterAll(() => {
   built.clear();
 });
 
-/** Compile `source` with cc and return the executable's path. */
+/** Compile `source` with cc and return the executable's path (`-l` flags go after the source, as ld needs). */
 export function compileC(name: string, source: string, flags: string[] = []): string {
   const cached = built.get(source);
   if (cached) return cached;
@@ -21,7 +21,9 @@ export function compileC(name: string, source: string, flags: string[] = []): st
   const src = join(dir, `${name}.c`);
   const exe = join(dir, name);
   writeFileSync(src, source);
-  execFileSync('cc', ['-O2', '-Wall', ...flags, '-o', exe, src], { stdio: 'inherit' });
+  const libs = flags.filter((f) => f.startsWith('-l'));
+  const other = flags.filter((f) => !f.startsWith('-l'));
+  execFileSync('cc', ['-O2', '-Wall', ...other, '-o', exe, src, ...libs], { stdio: 'inherit' });
   built.set(source, exe);
   return exe;
 }
