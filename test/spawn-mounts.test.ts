@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Mount, type NamespaceType, spawn } from '../lib/index.js';
 import { bwrap, mountRows, normalListing } from './support/bwrap.js';
-import { isRoot, itRoot, output, thrown, zombies } from './support/env.js';
+import { isRoot, itRoot, NOBODY, output, thrown, zombies } from './support/env.js';
 import { removeScratch, scratchDir } from './support/mounts.js';
 
 const scratch = scratchDir('sandbox');
@@ -168,6 +168,23 @@ describe('spawn mounts: escapes', () => {
       child.stdin!.end('\n');
       await child.exited;
     }
+  });
+});
+
+describe('spawn mounts: escapes without capabilities', () => {
+  it('capabilities: [] (what bwrap keeps for an unprivileged caller): umount, a read-write remount, a new mount fail alike', async () => {
+    const script = [
+      'umount -l /usr 2>&1; echo $?',
+      'mount -o remount,rw,bind /usr 2>&1; echo $?',
+      'mount -t tmpfs none /mnt 2>&1; echo $?',
+      'touch /usr/x 2>&1; echo $?',
+    ].join('; ');
+    const mounts: Mount[] = [...WITH_PROC, { type: 'dir', target: '/mnt' }];
+    const ours = await output(spawn('/bin/sh', ['-c', script], { ...options(USER, mounts), capabilities: [] }));
+    const theirs = bwrap(USER, mounts, script, scratch, undefined, isRoot ? NOBODY : []);
+    expect(ours).toMatchObject({ code: 0, stderr: '' });
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(ours.stdout.match(/^\d+$/gm)).toEqual(['32', '32', '32', '1']);
   });
 });
 

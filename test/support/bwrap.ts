@@ -19,7 +19,8 @@ const perms = (mode: number | undefined) => (mode === undefined ? [] : ['--perms
 /**
  * Run `script` under /bin/sh in bwrap with the flags that mean `mounts` (a user namespace maps
  * root, as mapRootUser does; `root` is bound on / first, as nsbind's `root` is the base). File data
- * reaches bwrap through fds 3, 4, … (files in `scratch`).
+ * reaches bwrap through fds 3, 4, … (files in `scratch`); `prefix` runs it through another command
+ * (setpriv as nobody).
  */
 export function bwrap(
   namespaces: readonly NamespaceType[],
@@ -27,6 +28,7 @@ export function bwrap(
   script: string,
   scratch: string,
   root?: string,
+  prefix: readonly string[] = [],
 ): { status: number | null; stdout: string; stderr: string } {
   const args: string[] = root ? ['--bind', root, '/'] : [];
   const fds: number[] = [];
@@ -50,7 +52,8 @@ export function bwrap(
     }
   }
   try {
-    const run = spawnSync('bwrap', [...args, '/bin/sh', '-c', script], {
+    const [file, ...rest] = [...prefix, 'bwrap', ...args, '/bin/sh', '-c', script];
+    const run = spawnSync(file!, rest, {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe', ...fds],
     });
