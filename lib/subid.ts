@@ -1,7 +1,6 @@
 // uidMap/gidMap 'auto': the caller's subordinate ids (/etc/subuid, /etc/subgid)
 // mapped from 0 by newuidmap/newgidmap (the uidmap package), as
 // `unshare --map-auto` does — the only programs nsbind runs, and only then.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { NamespaceError } from './errors.js';
@@ -59,6 +58,8 @@ function noEntry(kind: IdKind, name: string | undefined, uid: number): string {
 /** newuidmap/newgidmap PID 0 START COUNT for a child waiting on its go-ahead. */
 export function writeAutoMap(kind: IdKind, pid: number, range: SubidRange): void {
   const tool = TOOLS[kind];
+  // node:child_process is loaded only here: it is a good part of a short CLI run's start-up otherwise
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(tool, [String(pid), '0', String(range.start), String(range.count)], {
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,9 +1,11 @@
 // nsbind run: unshare(1) on spawn — a command in new namespaces.
 
+import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { NamespaceType } from '../constants.js';
 import { NamespaceError } from '../errors.js';
 import type { SpawnOptions } from '../spawn.js';
+import { CAPABILITIES } from '../spawn-privileges.js';
 import type { Remedies } from '../spawn-steps.js';
 import type { Subprocess } from '../subprocess.js';
 import {
@@ -72,13 +74,15 @@ Process:
       --clear-env       start COMMAND with an empty environment
       --whitelist-env NAME,...
                         start COMMAND with only these variables of ours
+      --keep-caps       with --user: COMMAND keeps the capabilities the new
+                        user namespace gives (ambient), also as non-root
   -f, --fork            accepted: COMMAND is always a new process
       --forward-signals accepted: signals are always passed on (see below)
   -h, --help            show this help
 
 ${SANDBOX_USAGE}
-Not supported (unshare's): --keep-caps, --map-subids, the auto and subids
-ranges, --owner, --mount-binfmt, --load-interp, --mount-proc=DIR.
+Not supported (unshare's): --map-subids, the auto and subids ranges, --owner,
+--mount-binfmt, --load-interp, --mount-proc=DIR.
 
 COMMAND gets this terminal (stdin, stdout, stderr). nsbind passes on SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, except a terminal's Ctrl-C and
@@ -127,7 +131,7 @@ const OPTIONS = {
 
 /** The options that take a value only as --name=VALUE (getopt's optional arguments). */
 const OPTIONAL = [...Object.keys(NAMESPACE_FLAGS), 'kill-child', 'mount-proc', 'mount-binfmt'];
-const UNSUPPORTED = ['keep-caps', 'owner', 'mount-binfmt', 'load-interp'] as const;
+const UNSUPPORTED = ['owner', 'mount-binfmt', 'load-interp'] as const;
 
 export const run: Command = {
   usage,
@@ -176,6 +180,7 @@ export const run: Command = {
       killOnParentDeath:
         values['kill-child'] && (killSignal === undefined ? true : signalArgument(killSignal, '--kill-child')),
       env: environment(values['clear-env'], values['whitelist-env']),
+      capabilities: values['keep-caps'] && created.has('user') ? userNamespaceCapabilities() : undefined,
       ...sandboxOptions(values),
     };
     if (persists.size === 0) return runCommand(parsed.command, options, REMEDIES);
@@ -191,6 +196,16 @@ export const run: Command = {
     );
   },
 };
+
+/**
+ * --keep-caps, as unshare's cap_permitted_to_ambient: every capability this
+ * kernel has (up to cap_last_cap), all of which a new user namespace gives,
+ * bounding set included, kept across exec as ambient ones.
+ */
+function userNamespaceCapabilities(): string[] {
+  const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'latin1'));
+  return CAPABILITIES.slice(0, last + 1);
+}
 
 /** --TYPE=FILE: where to bind-mount each new namespace. */
 function persistTargets(values: Map<string, string>): Map<NamespaceType, string> {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI, nsbind, oneLineError } from '../support/cli.js';
-import { ROOT_DIR } from '../support/env.js';
+import { PACKAGE_DIR, ROOT_DIR } from '../support/env.js';
 
 const COMMANDS = ['ls', 'info', 'run', 'enter', 'netns', 'netns add', 'netns del', 'netns ls', 'netns exec'];
 
@@ -62,5 +62,29 @@ describe('nsbind: commands, help and bad input', () => {
       }).stdout;
     expect(tty({})).toContain(`${bold}        NS TYPE`);
     expect(tty({ NO_COLOR: '1' })).not.toContain('\x1b[');
+  });
+
+  it('start-up: `nsbind run` loads its own modules only (no other command, no networking, no child_process)', () => {
+    // what a command loads is what its start-up costs (bench/cli.js measures it); this keeps the list honest
+    const script = `process.argv = [process.argv[0], 'nsbind', 'run', '--', 'true'];
+      require(${JSON.stringify(CLI)});
+      process.on('exit', () => console.log(JSON.stringify({
+        files: Object.keys(require.cache).map((f) => require('node:path').relative(${JSON.stringify(PACKAGE_DIR)}, f)),
+        builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)),
+      })));`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: PACKAGE_DIR, encoding: 'utf8' });
+    const { files, builtins } = JSON.parse(r.stdout) as { files: string[]; builtins: string[] };
+    expect(files).toContain('dist/cli/run.js');
+    for (const module of [
+      'dist/cli/ls.js',
+      'dist/cli/enter.js',
+      'dist/cli/netns.js',
+      'dist/cli/info.js',
+      'dist/network.js',
+      'dist/persist.js',
+    ])
+      expect(files).not.toContain(module);
+    expect(files.filter((f) => f.includes('netlink/'))).toEqual([]);
+    for (const builtin of ['child_process', 'net', 'stream']) expect(builtins).not.toContain(builtin);
   });
 });

@@ -337,6 +337,24 @@ describe("nsbind run: unshare's id maps, credentials and environment", () => {
     expect(shell.stdout).toBe('-sh\n');
   });
 
+  it('--keep-caps: the capabilities of the new user namespace kept across exec as a non-root uid, as unshare keeps them', () => {
+    const caps = ['grep', '^Cap', '/proc/self/status'];
+    for (const args of [
+      ['--map-user=1000'],
+      ['--map-user=1000', '--keep-caps'],
+      ['-c', '--keep-caps'],
+      ['-r', '--keep-caps'],
+      ['-U', '--keep-caps'],
+    ]) {
+      const { ours, theirs } = sideBySide([...args, '--', ...caps], unprivileged);
+      expect(ours).toBe(theirs);
+    }
+    const kept = sideBySide(['--map-user=1000', '--keep-caps', '--', ...caps], unprivileged).ours;
+    const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'latin1'));
+    expect(kept).toMatch(new RegExp(`^CapAmb:\\s+0*${((1n << BigInt(last + 1)) - 1n).toString(16)}$`, 'm')); // every one
+    expect(sideBySide(['--map-user=1000', '--', ...caps], unprivileged).ours).toMatch(/^CapEff:\s+0+$/m); // none without
+  });
+
   it('-f/--fork and --forward-signals are accepted (nsbind always forks and passes signals on)', () => {
     expect(lines(['-f', '--forward-signals', '-r', '--', 'id', '-u'], unprivileged)).toEqual(['0']);
   });
@@ -352,7 +370,7 @@ describe("nsbind run: unshare's id maps, credentials and environment", () => {
   });
 
   it("unshare's options nsbind does not have: one line naming them, exit 2", () => {
-    for (const flag of ['--keep-caps', '--owner=1:1', '--mount-binfmt', '--map-subids']) {
+    for (const flag of ['--owner=1:1', '--mount-binfmt', '--map-subids']) {
       const r = nsbind(['run', flag, 'true']);
       expect(oneLineError(r)).toMatch(new RegExp(`^nsbind run: --${flag.slice(2).split('=')[0]} is not supported`));
       expect(r.status).toBe(2);
