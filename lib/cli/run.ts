@@ -156,6 +156,7 @@ export const run: Command = {
     if (propagation !== undefined && !PROPAGATIONS.includes(propagation as (typeof PROPAGATIONS)[number]))
       throw new UsageError(`unsupported propagation mode: ${propagation}`);
     const created = new Set(namespaces);
+    if (values.loopback && !created.has('net')) throw new UsageError('--loopback needs --net (-n)');
     const killSignal = optional.values.get('kill-child');
     const options: SpawnOptions = {
       namespaces: [...created],

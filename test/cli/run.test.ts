@@ -366,7 +366,7 @@ describe("nsbind run: unshare's id maps, credentials and environment", () => {
     );
     expect(out[1]).toMatch(/^0x\d*9$/); // IFF_UP | IFF_LOOPBACK
     const r = nsbind(['run', '-r', '--loopback', 'true'], unprivileged);
-    expect(oneLineError(r)).toMatch(/^nsbind run: options\.loopback needs a new network namespace/);
+    expect(oneLineError(r)).toMatch(/^nsbind run: --loopback needs --net \(-n\)/);
   });
 
   it("unshare's options nsbind does not have: one line naming them, exit 2", () => {
