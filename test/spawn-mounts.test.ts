@@ -172,19 +172,26 @@ describe('spawn mounts: escapes', () => {
 });
 
 describe('spawn mounts: escapes without capabilities', () => {
-  it('capabilities: [] (what bwrap keeps for an unprivileged caller): umount, a read-write remount, a new mount fail alike', async () => {
+  it('capabilities: [] (what bwrap keeps for an unprivileged caller): umount, remount, mount, pivot_root, unshare, ptrace of the parent fail alike', async () => {
+    // PTRACE_ATTACH (16) of the process that started the sandbox, by its pid outside: no such process inside
+    const ptrace = `import ctypes, os; l = ctypes.CDLL(None, use_errno=True); r = l.ptrace(16, ${process.pid}, 0, 0); print(r, os.strerror(ctypes.get_errno()))`;
     const script = [
       'umount -l /usr 2>&1; echo $?',
       'mount -o remount,rw,bind /usr 2>&1; echo $?',
       'mount -t tmpfs none /mnt 2>&1; echo $?',
       'touch /usr/x 2>&1; echo $?',
+      'umount -l / 2>&1; echo $?',
+      'mkdir /mnt/old; /usr/sbin/pivot_root /mnt /mnt/old 2>&1; echo $?',
+      '/usr/bin/unshare -m true 2>&1; echo $?',
+      `/usr/bin/python3 -c '${ptrace}'`,
     ].join('; ');
     const mounts: Mount[] = [...WITH_PROC, { type: 'dir', target: '/mnt' }];
     const ours = await output(spawn('/bin/sh', ['-c', script], { ...options(USER, mounts), capabilities: [] }));
     const theirs = bwrap(USER, mounts, script, scratch, undefined, isRoot ? NOBODY : []);
     expect(ours).toMatchObject({ code: 0, stderr: '' });
     expect(ours.stdout).toBe(theirs.stdout);
-    expect(ours.stdout.match(/^\d+$/gm)).toEqual(['32', '32', '32', '1']);
+    expect(ours.stdout.match(/^\d+$/gm)).toEqual(['32', '32', '32', '1', '32', '1', '1']);
+    expect(ours.stdout).toMatch(/^-1 No such process$/m);
   });
 });
 
