@@ -34,13 +34,17 @@ describe("spawn: uidMap/gidMap 'auto'", () => {
       c.closed.then(() => {
         const theirs = execFileSync('unshare', ['--user', '--map-auto', 'sh', '-c', ${JSON.stringify(MAPS)}], { encoding: 'utf8' });
         const cli = execFileSync(process.execPath, [${JSON.stringify(CLI)}, 'run', '--map-auto', '--', 'sh', '-c', ${JSON.stringify(MAPS)}], { encoding: 'utf8' });
-        console.log(JSON.stringify({ ours, theirs, cli }));
+        const ranges = execFileSync(process.execPath, [${JSON.stringify(CLI)}, 'run', '--map-users=auto', '--map-groups=auto', '--', 'sh', '-c', ${JSON.stringify(MAPS)}], { encoding: 'utf8' });
+        const theirRanges = execFileSync('unshare', ['--user', '--map-users=auto', '--map-groups=auto', 'sh', '-c', ${JSON.stringify(MAPS)}], { encoding: 'utf8' });
+        console.log(JSON.stringify({ ours, theirs, cli, ranges, theirRanges }));
       });`;
-      const { ours, theirs, cli } = JSON.parse(
+      const { ours, theirs, cli, ranges, theirRanges } = JSON.parse(
         withSubids('root:100000:65536\nroot:300000:10\n', 'root:200000:1000\n', script),
       );
       expect(ours).toBe(theirs);
       expect(cli).toBe(theirs); // nsbind run --map-auto
+      expect(ranges).toBe(theirRanges); // nsbind run --map-users=auto --map-groups=auto
+      expect(ranges).toBe(theirs);
       expect(ours).toMatch(/^\s+0\s+100000\s+65536\n\s+0\s+200000\s+1000\nallow\n$/);
     },
   );

@@ -53,15 +53,17 @@ export function idMapOptions(
   if (values['map-current-user']) [user, group] = [euid, egid];
   if (values['map-user'] !== undefined) user = lookup(values['map-user'], '/etc/passwd', 'user');
   if (values['map-group'] !== undefined) group = lookup(values['map-group'], '/etc/group', 'group');
-  const users = ranges(values['map-users'], '/proc/self/uid_map');
-  const groups = ranges(values['map-groups'], '/proc/self/gid_map');
+  const users = auto(values['map-users'], user) ?? ranges(values['map-users'], '/proc/self/uid_map');
+  const groups = auto(values['map-groups'], group) ?? ranges(values['map-groups'], '/proc/self/gid_map');
   const options: ReturnType<typeof idMapOptions> = {
     user: Object.keys(ID_MAP_FLAGS).some((flag) => flag !== 'setgroups' && values[flag as keyof Values] !== undefined),
     setgroups,
   };
-  if (users) options.uidMap = withSingle(users, euid, user);
+  if (users === 'auto') options.uidMap = 'auto';
+  else if (users) options.uidMap = withSingle(users, euid, user);
   else if (user !== NONE) options.uidMap = [{ inside: user, outside: euid, count: 1 }];
-  if (groups) options.gidMap = withSingle(groups, egid, group);
+  if (groups === 'auto') options.gidMap = 'auto';
+  else if (groups) options.gidMap = withSingle(groups, egid, group);
   else if (group !== NONE) {
     // as unshare: a single gid is written under setgroups "deny", which the kernel demands of the unprivileged
     if (setgroups === 'allow') throw new UsageError('options --setgroups=allow and --map-group are mutually exclusive');
@@ -69,6 +71,14 @@ export function idMapOptions(
     options.setgroups = 'deny';
   }
   return options;
+}
+
+/**
+ * --map-users=auto alone (no other range, no single id): the first subordinate block from 0, written by
+ * newuidmap as unshare writes it (spawn's 'auto'); with anything else 'auto' is refused in `ranges`.
+ */
+function auto(values: string[] | undefined, single: number): 'auto' | undefined {
+  return values?.length === 1 && values[0] === 'auto' && single === NONE ? 'auto' : undefined;
 }
 
 /** An id, or a name in the passwd or group file (getpwnam's answer without NSS). */
@@ -105,7 +115,9 @@ function ranges(values: string[] | undefined, kernelMap: string): IdMapEntry[] |
     }
     if (value === 'auto' || value === 'subids')
       throw new UsageError(
-        `'${value}' maps are not supported yet (the subordinate ids of /etc/subuid and /etc/subgid)`,
+        value === 'auto'
+          ? `'auto' maps go alone: not with other ranges or a single id (use --map-auto, or give the ranges)`
+          : `'subids' maps are not supported yet (your own id with the subordinate ids of /etc/subuid and /etc/subgid)`,
       );
     const colon = /^(\d+):(\d+):(\d+)$/.exec(value);
     const comma = /^(\d+),(\d+),(\d+)$/.exec(value);

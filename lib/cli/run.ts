@@ -81,7 +81,7 @@ Process:
   -h, --help            show this help
 
 ${SANDBOX_USAGE}
-Not supported (unshare's): --map-subids, the auto and subids ranges, --owner,
+Not supported (unshare's): --map-subids, the subids range (auto only alone), --owner,
 --mount-binfmt, --load-interp, --mount-proc=DIR.
 
 COMMAND gets this terminal (stdin, stdout, stderr). nsbind passes on SIGINT,

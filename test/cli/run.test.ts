@@ -300,12 +300,13 @@ describe("nsbind run: unshare's id maps, credentials and environment", () => {
       for (const [arg, line] of [
         ['--map-users=1:2', "nsbind run: invalid mapping '1:2'"],
         ['--map-users=0:1:0', "nsbind run: invalid mapping '0:1:0'"],
+        ['--map-users=auto,0:1:1', "nsbind run: invalid mapping 'auto,0:1:1'"],
         [
-          '--map-users=auto',
-          "nsbind run: 'auto' maps are not supported yet (the subordinate ids of /etc/subuid and /etc/subgid)",
+          '-r --map-users=auto',
+          "nsbind run: 'auto' maps go alone: not with other ranges or a single id (use --map-auto, or give the ranges)",
         ],
       ]) {
-        const r = nsbind(['run', arg!, 'true']);
+        const r = nsbind(['run', ...arg!.split(' '), 'true']);
         expect(oneLineError(r)).toBe(line);
         expect(r.status).toBe(2);
       }
