@@ -292,9 +292,15 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
       const churn = spawn('ip', ['-n', name, '-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
       const exited = new Promise((resolve) => churn.once('exit', resolve));
       churn.stdin.on('error', () => {}); // EPIPE once it is killed
-      for (let i = 0; i < 20 * N; i++)
-        churn.stdin.write(`addr del ${address(i % N)}/32 dev br0\naddr add ${address(i % N)}/32 dev br0\n`);
-      churn.stdin.end();
+      // fed a round of changes per listing, so that it changes the namespace for as long as the test lists it
+      let changed = 0;
+      const feed = (count: number) => {
+        for (let end = changed + count; changed < end; changed++)
+          churn.stdin.write(
+            `addr del ${address(changed % N)}/32 dev br0\naddr add ${address(changed % N)}/32 dev br0\n`,
+          );
+      };
+      feed(2 * N);
       let lists = 0;
       try {
         for (let round = 0; round < 100 && churn.exitCode === null; round++) {
@@ -310,6 +316,7 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
               return undefined;
             }
           })();
+          feed(N / 10);
           await new Promise((resolve) => setImmediate(resolve));
           if (!listed) continue;
           lists++;
@@ -320,6 +327,7 @@ describe('network(): configuration over rtnetlink, as iproute2 sees it', () => {
         expect(churn.exitCode, 'ip was still changing it').toBe(null);
         expect(lists).toBeGreaterThan(10);
       } finally {
+        churn.stdin.end();
         churn.kill();
         await exited;
       }

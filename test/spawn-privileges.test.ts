@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SpawnOptions, spawn } from '../lib/index.js';
 import { compileC } from './support/cc.js';
-import { isRoot, itRoot, output, runNode, thrown } from './support/env.js';
+import { AS_INSTALLED, isRoot, itRoot, output, runNode, thrown } from './support/env.js';
 
 const uid = process.geteuid!();
 const gid = process.getegid!();
@@ -34,6 +34,7 @@ async function sh(script: string, options: SpawnOptions = {}) {
 function tool(argv: string[], script: string, fds: number[] = []) {
   const r = spawnSync(argv[0]!, [...argv.slice(1), '/bin/sh', '-c', script], {
     encoding: 'utf8',
+    env: AS_INSTALLED, // tools as installed, as the programs nsbind starts with env: AS_INSTALLED
     stdio: ['ignore', 'pipe', 'pipe', ...fds],
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -266,6 +267,7 @@ describe('spawn: rlimits', () => {
     const script = 'cat /proc/self/limits; ulimit -n; ulimit -Hn; ulimit -t';
     const ours = await sh(script, {
       rlimits: { nofile: 256, nproc: 64, cpu: { soft: 10, hard: 20 }, core: 0, as: 2 ** 32, fsize: Infinity },
+      env: AS_INSTALLED, // a preloaded libasan needs more address space than 4 GiB
     });
     const theirs = tool(
       ['prlimit', '--nofile=256', '--nproc=64', '--cpu=10:20', '--core=0', `--as=${2 ** 32}`, '--fsize=unlimited'],

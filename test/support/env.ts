@@ -9,6 +9,12 @@ import { NamespaceError, type NamespaceType } from '../../lib/index.js';
 export const isRoot = process.geteuid?.() === 0;
 /** Prefix that runs a command as nobody:nogroup without supplementary groups. */
 export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+/**
+ * The environment without the sanitizer pass's preloaded libasan, for programs that are not ours
+ * (a shell under an RLIMIT_AS smaller than ASan's shadow, ip's overlapping strncpy).
+ */
+const { LD_PRELOAD: _preload, ASAN_OPTIONS: _asan, ...asInstalled } = process.env;
+export const AS_INSTALLED: NodeJS.ProcessEnv = asInstalled;
 export const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 /** The built package child processes load: the checkout, or a copy nobody can read (see global-setup.ts). */
 export const PACKAGE_DIR = inject('packageDir');

@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Address, Link, Route } from '../../lib/index.js';
+import { AS_INSTALLED } from './env.js';
 
 type Json = Record<string, unknown>;
 
-// ip runs as installed, without the sanitizer pass's preloaded libasan: its print_route passes
-// overlapping buffers to strncpy (`ip route show table local`), which ASan aborts on.
-const { LD_PRELOAD: _preload, ASAN_OPTIONS: _asan, ...AS_INSTALLED } = process.env;
+// ip runs as installed (AS_INSTALLED): its print_route passes overlapping buffers to strncpy
+// (`ip route show table local`), which ASan aborts on.
 
 /** `ip -j [-n NAME] ARGS` parsed; `where` is a netns name, or a command prefix (nsenter …) for other namespaces. */
 export function ipJson(where: string | string[] | undefined, args: string[]): Json[] {
