@@ -47,27 +47,18 @@ function blockUname(): Buffer {
 }
 
 describe('nsbind run: bwrap flags', () => {
+  /** bwrap as root in a new user namespace over the whole tree, with capability FLAGS, printing CAPS. */
+  const bwrapCaps = (flags: string[]) =>
+    spawnSync(
+      'bwrap',
+      ['--unshare-user', '--uid', '0', '--gid', '0', '--dev-bind', '/', '/', ...flags, 'sh', '-c', CAPS],
+      { encoding: 'utf8' },
+    );
+
   it('--cap-drop ALL --cap-add: the five capability sets bwrap leaves', () => {
     const flags = ['--cap-drop', 'ALL', '--cap-add', 'CAP_NET_ADMIN', '--cap-add', 'sys_chroot'];
     const ours = nsbind(['run', '-r', ...flags, '--', 'sh', '-c', CAPS]);
-    const theirs = spawnSync(
-      'bwrap',
-      [
-        '--unshare-user',
-        '--uid',
-        '0',
-        '--gid',
-        '0',
-        '--dev-bind',
-        '/',
-        '/',
-        ...flags.map((f) => (f === 'sys_chroot' ? 'CAP_SYS_CHROOT' : f)),
-        'sh',
-        '-c',
-        CAPS,
-      ],
-      { encoding: 'utf8' },
-    );
+    const theirs = bwrapCaps(flags.map((f) => (f === 'sys_chroot' ? 'CAP_SYS_CHROOT' : f)));
     expect(ours.status).toBe(0);
     expect(ours.stdout).toBe(theirs.stdout);
     expect(ours.stdout).toMatch(/^CapAmb:\s+0000000000041000$/m);
@@ -78,25 +69,7 @@ describe('nsbind run: bwrap flags', () => {
     const want = (bnd & ~(1n << 13n)).toString(16).padStart(16, '0');
     expect(one.match(/^Cap\w+:\s+(\w+)$/gm)!.map((l) => l.split(/\s+/)[1])).toEqual(Array(5).fill(want));
     if (isRoot) {
-      const bwrapOne = spawnSync(
-        'bwrap',
-        [
-          '--unshare-user',
-          '--uid',
-          '0',
-          '--gid',
-          '0',
-          '--dev-bind',
-          '/',
-          '/',
-          '--cap-drop',
-          'CAP_NET_RAW',
-          'sh',
-          '-c',
-          CAPS,
-        ],
-        { encoding: 'utf8' },
-      );
+      const bwrapOne = bwrapCaps(['--cap-drop', 'CAP_NET_RAW']);
       expect(one).toBe(bwrapOne.stdout);
     }
     expect(oneLineError(nsbind(['run', '--cap-add', 'CAP_FLY', 'true']))).toBe(
