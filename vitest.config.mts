@@ -26,8 +26,16 @@ for (const file of Object.keys(ONLY_IN)) {
   if (!existsSync(new URL(file, import.meta.url))) throw new Error(`vitest.config.mts lists ${file}, which is gone`);
 }
 
+// test/passes.mjs asks for a JSON report (NSBIND_TEST_REPORT) to name what failed
+// in its summary; the nobody pass shows every test, with the reasons for skips.
+const report = process.env.NSBIND_TEST_REPORT;
+
 export default defineConfig({
   test: {
+    reporters: [
+      pass === 'nobody' ? 'verbose' : 'default',
+      ...(report ? [['json', { outputFile: report }] as const] : []),
+    ],
     include: ['test/**/*.test.ts'],
     exclude: Object.entries(ONLY_IN)
       .filter(([, passes]) => !passes.includes(pass))

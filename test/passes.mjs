@@ -1,8 +1,11 @@
 // `npm test`: every check and test pass, one after the other, each run even
 // when an earlier one failed; then one line per pass (result, wall time), and
-// a failure exit status if any failed. Only the build of dist/ (which the
-// passes load) stops the passes after it.
+// a failure exit status if any failed, with the tests that failed named under
+// their pass (CI may keep only the end of the output). Only the build of dist/
+// (which the passes load) stops the passes after it.
 import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './support/checkout.mjs';
 
@@ -12,11 +15,33 @@ const STEPS = [
   { name: 'lint', argv: ['npm', 'run', '--silent', 'lint'] },
   { name: 'tsc (lib → dist)', argv: [bin('tsc'), '-p', 'tsconfig.json'], needed: true },
   { name: 'tsc (tests)', argv: [bin('tsc'), '-p', 'test/tsconfig.json'] },
-  { name: 'root pass', argv: [bin('vitest'), 'run'], env: { NSBIND_TEST_PASS: 'root' } },
-  { name: 'nobody pass', argv: [node, 'test/unprivileged.mjs'] },
-  { name: 'ASan+UBSan pass', argv: [node, 'test/sanitize.mjs'] },
+  { name: 'root pass', argv: [bin('vitest'), 'run'], env: { NSBIND_TEST_PASS: 'root' }, report: 'root' },
+  { name: 'nobody pass', argv: [node, 'test/unprivileged.mjs'], report: 'nobody' },
+  { name: 'ASan+UBSan pass', argv: [node, 'test/sanitize.mjs'], report: 'asan' },
   { name: 'valgrind pass', argv: [node, 'test/valgrind.mjs'] },
 ];
+
+// vitest's JSON reports go here; nobody writes one too, so anyone may create files
+const reports = mkdtempSync(join(tmpdir(), 'nsbind-test-reports-'));
+chmodSync(reports, 0o777);
+
+// "test/x.test.ts > describe > test: first line of the error", for each failure
+// the report records; or why there is nothing to name.
+function failures(reportFile) {
+  if (!existsSync(reportFile)) return ['no report: vitest ended before writing one (see its output above)'];
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const lines = [];
+  for (const file of report.testResults) {
+    const name = file.name.slice(file.name.lastIndexOf('/test/') + 1);
+    const failed = file.assertionResults.filter((t) => t.status === 'failed');
+    for (const t of failed) lines.push(`${name} > ${t.fullName}: ${firstLine(t.failureMessages[0])}`);
+    if (file.status === 'failed' && failed.length === 0) lines.push(`${name}: ${firstLine(file.message)}`);
+  }
+  if (lines.length === 0)
+    lines.push('no test failed: vitest reported an error outside the tests (see its output above)');
+  return lines;
+}
+const firstLine = (text) => (text ?? '').trim().split('\n')[0] || 'no message';
 
 const results = [];
 let blocked;
@@ -27,22 +52,27 @@ for (const step of STEPS) {
   }
   console.log(`\n=== ${step.name}: ${step.argv.join(' ')}`);
   const start = process.hrtime.bigint();
+  const report = step.report && join(reports, `${step.report}.json`);
   const run = spawnSync(step.argv[0], step.argv.slice(1), {
     cwd: ROOT,
-    env: { ...process.env, ...step.env },
+    env: { ...process.env, ...step.env, ...(report && { NSBIND_TEST_REPORT: report }) },
     stdio: 'inherit',
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const ok = run.status === 0;
   const status = ok ? 'ok' : `FAILED (${run.error?.message ?? (run.signal || `exit ${run.status}`)})`;
-  results.push({ ...step, status, ok, ran: true, seconds });
+  results.push({ ...step, status, ok, ran: true, seconds, failures: !ok && report ? failures(report) : [] });
   console.log(`=== ${step.name}: ${status}, ${seconds.toFixed(1)} s`);
   if (!ok && step.needed) blocked = step.name;
 }
 
 const width = Math.max(...STEPS.map((s) => s.name.length));
 console.log('\nnpm test:');
-for (const r of results) console.log(`  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1).padStart(6)} s  ${r.status}`);
+for (const r of results) {
+  console.log(`  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1).padStart(6)} s  ${r.status}`);
+  for (const line of r.failures ?? []) console.log(`      ${line}`);
+}
+rmSync(reports, { recursive: true, force: true });
 const failed = results.filter((r) => r.ran && !r.ok).length;
 const notRun = results.filter((r) => !r.ran).length;
 const total = results.reduce((sum, r) => sum + r.seconds, 0);

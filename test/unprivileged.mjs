@@ -41,7 +41,6 @@ const run = spawnSync(
     'run',
     '--configLoader',
     'runner',
-    '--reporter=verbose',
     ...process.argv.slice(2), // test files, to run only those
   ],
   { cwd: dir, stdio: 'inherit' },
