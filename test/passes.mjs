@@ -4,7 +4,17 @@
 // their pass (CI may keep only the end of the output). Only the build of dist/
 // (which the passes load) stops the passes after it.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './support/checkout.mjs';
@@ -21,15 +31,29 @@ const STEPS = [
   { name: 'valgrind pass', argv: [node, 'test/valgrind.mjs'] },
 ];
 
-// vitest's JSON reports go here; nobody writes one too, so anyone may create files
+// vitest's JSON reports go here, in a directory only root may create files in
+// (no one else can plant a symlink where root writes); the nobody pass writes
+// into a subdirectory of its own.
 const reports = mkdtempSync(join(tmpdir(), 'nsbind-test-reports-'));
-chmodSync(reports, 0o777);
+chmodSync(reports, 0o711);
+if (process.geteuid() === 0) {
+  mkdirSync(join(reports, 'nobody'), { mode: 0o700 });
+  chownSync(join(reports, 'nobody'), 65534, 65534);
+}
+const reportPath = (pass) =>
+  join(reports, ...(pass === 'nobody' && process.geteuid() === 0 ? ['nobody'] : []), `${pass}.json`);
 
 // "test/x.test.ts > describe > test: first line of the error", for each failure
 // the report records; or why there is nothing to name.
 function failures(reportFile) {
-  if (!existsSync(reportFile)) return ['no report: vitest ended before writing one (see its output above)'];
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  let report;
+  try {
+    const fd = openSync(reportFile, constants.O_RDONLY | constants.O_NOFOLLOW);
+    report = JSON.parse(readFileSync(fd, 'utf8'));
+    closeSync(fd);
+  } catch (error) {
+    return [`no readable report (${error.code ?? error.message}): see vitest's output above`];
+  }
   const lines = [];
   for (const file of report.testResults) {
     const name = file.name.slice(file.name.lastIndexOf('/test/') + 1);
@@ -52,7 +76,7 @@ for (const step of STEPS) {
   }
   console.log(`\n=== ${step.name}: ${step.argv.join(' ')}`);
   const start = process.hrtime.bigint();
-  const report = step.report && join(reports, `${step.report}.json`);
+  const report = step.report && reportPath(step.report);
   const run = spawnSync(step.argv[0], step.argv.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...step.env, ...(report && { NSBIND_TEST_REPORT: report }) },
